@@ -1,0 +1,27 @@
+"""actlib: activation functions from scratch, exact, stable and fast, in NumPy.
+
+Each activation comes as a function (JAX's and PyTorch's functional names) and as an object with
+``__call__`` (forward), ``gradient`` (the derivative) and ``backward`` (the vector-Jacobian
+product), named as PyTorch's classes. ``actlib.testing`` holds the measuring tools.
+"""
+
+from .leaky_relu import LeakyReLU, leaky_relu
+from .relu import ReLU, relu
+from .sigmoid import Sigmoid, sigmoid
+from .softmax import Softmax, softmax
+from .tanh import Tanh, tanh
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "LeakyReLU",
+    "ReLU",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+    "leaky_relu",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "tanh",
+]

@@ -1,0 +1,107 @@
+"""What every activation shares: the input contract, the dtype policy and the base classes.
+
+The input contract
+------------------
+* Anything ``numpy.asarray`` accepts comes in: lists, scalars, 0-d arrays, any shape, strided and
+  read-only views. The input is never written to.
+* float16, float32 and float64 keep their dtype; integers and bools are computed in float64.
+* Any other dtype (complex, object, string, datetime, longdouble) raises ``TypeError`` naming the
+  function and the dtype: an activation has no sensible meaning for them, and a silent cast would
+  hide a bug in the caller.
+* A scalar in gives a NumPy scalar out, as NumPy's own ufuncs do.
+"""
+
+import numpy as np
+
+SUPPORTED_FLOATS = (np.float16, np.float32, np.float64)
+
+
+def as_float_array(x, name):
+    """Return ``x`` as an ndarray of float16/32/64 without copying when it already is one.
+
+    >>> as_float_array([1, 2], "relu").dtype
+    dtype('float64')
+    >>> as_float_array(1j, "relu")
+    Traceback (most recent call last):
+    ...
+    TypeError: relu() does not support dtype complex128; pass real floating, integer or bool input
+    """
+    arr = np.asarray(x)
+    if arr.dtype.type in SUPPORTED_FLOATS:
+        return arr
+    if arr.dtype.kind in "biu":
+        return arr.astype(np.float64)
+    raise TypeError(
+        f"{name}() does not support dtype {arr.dtype}; pass real floating, integer or bool input"
+    )
+
+
+def as_result(out):
+    """Turn a 0-d result into a NumPy scalar, leave arrays alone (NumPy's ufunc convention)."""
+    return out[()] if out.ndim == 0 else out
+
+
+def in_float64(kernel, x):
+    """Apply a float64 ``kernel`` to ``x`` and round the result once to ``x``'s dtype.
+
+    For float16 and float32 this is the simple road to <= 1 ULP: a kernel accurate to a few float64
+    ULP, rounded once, is off by at most half a narrow ULP plus a hair.
+    """
+    if x.dtype == np.float64:
+        return kernel(x)
+    return kernel(x.astype(np.float64)).astype(x.dtype)
+
+
+def check_finite_param(value, what):
+    """Return ``value`` as a Python float, or raise ``ValueError`` if it is not a finite real."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be a finite real number, got {value!r}") from None
+    if not np.isfinite(number):
+        raise ValueError(f"{what} must be a finite real number, got {value!r}")
+    return number
+
+
+class Activation:
+    """Base class: ``act(x)`` is the forward pass, ``act.gradient(x)`` the derivative and
+    ``act.backward(x, grad_output)`` the vector-Jacobian product a network's backward pass calls.
+
+    Subclasses set ``name``, implement ``__call__`` and ``gradient``; an elementwise activation's
+    Jacobian is diagonal, so its ``backward`` is ``grad_output * gradient(x)``.
+    """
+
+    name = "activation"
+
+    def __call__(self, x):
+        raise NotImplementedError
+
+    def gradient(self, x):
+        raise NotImplementedError
+
+    def backward(self, x, grad_output):
+        """Chain rule for an elementwise activation: ``grad_output * f'(x)``, in ``x``'s dtype."""
+        x = as_float_array(x, f"{self.name}.backward")
+        g = as_grad_output(grad_output, x, f"{self.name}.backward")
+        return as_result(g * np.asarray(self.gradient(x)))
+
+    def _params(self):
+        return {}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self._params().items())
+        return f"{type(self).__name__}({args})"
+
+
+def as_grad_output(grad_output, x, name):
+    """Check that ``grad_output`` is a real array of ``x``'s shape and cast it to ``x``'s dtype.
+
+    The gradient with respect to ``x`` has ``x``'s dtype, as in PyTorch.
+    """
+    g = as_float_array(grad_output, name)
+    if g.shape != x.shape:
+        raise ValueError(
+            f"{name}(): grad_output has shape {g.shape} but x has shape {x.shape}; "
+            "they must be equal"
+        )
+    return g.astype(x.dtype, copy=False)

@@ -1,0 +1,91 @@
+"""Leaky ReLU: ReLU with a small slope for negative inputs."""
+
+import numpy as np
+
+from ._base import Activation, as_float_array, as_result, check_finite_param, in_float64
+
+
+def leaky_relu(x, negative_slope=0.01):
+    r"""Leaky rectified linear unit, elementwise.
+
+    .. math::
+
+        f(x) = \begin{cases} x & x > 0 \\ \alpha x & x \le 0 \end{cases}, \qquad
+        f'(x) = \begin{cases} 1 & x > 0 \\ \alpha & x \le 0 \end{cases}
+
+    with :math:`\alpha` = ``negative_slope``.
+
+    Args:
+        x: array_like of real numbers, any shape.
+        negative_slope: the slope :math:`\alpha` for ``x <= 0``; any finite real. Default 0.01,
+            as in PyTorch (``torch.nn.LeakyReLU``) and JAX (``jax.nn.leaky_relu``).
+
+    Returns:
+        ``f(x)`` with ``x``'s shape and dtype (float64 for integer or bool input).
+
+    Raises:
+        ValueError: if ``negative_slope`` is not a finite real number.
+
+    Example:
+        >>> leaky_relu([-2.0, 0.0, 3.0])
+        array([-0.02,  0.  ,  3.  ])
+
+    Notes:
+        The seed's class defaulted to ``alpha=0.2`` while its docstring said 1e-2; we follow
+        PyTorch and JAX (0.01). Keras uses 0.3 (``negative_slope`` of ``keras.layers.LeakyReLU``).
+
+        ``alpha * x`` is rounded once: float16 and float32 inputs are multiplied in float64,
+        because 0.01 is not exactly representable in them and a rounded slope would add a
+        second error. NaN propagates, ``-inf`` gives ``-inf * alpha``. With ``alpha = 0`` this is
+        ReLU exactly (``0 * -inf`` would otherwise be NaN). An ``alpha`` above 1 can overflow for
+        inputs near the float maximum; the result is then the correctly signed infinity.
+    """
+    slope = check_finite_param(negative_slope, "negative_slope")
+    x = as_float_array(x, "leaky_relu")
+    return as_result(in_float64(lambda v: _leaky_relu64(v, slope), x))
+
+
+def _leaky_relu64(x, slope):
+    if slope == 0:
+        return np.maximum(x, 0.0)
+    with np.errstate(over="ignore"):  # |slope| > 1 near the float max: +-inf is the right answer
+        out = x * slope
+    np.copyto(out, x, where=x > 0)
+    return out
+
+
+class LeakyReLU(Activation):
+    r"""Leaky ReLU as an activation object; see :func:`leaky_relu`.
+
+    Example:
+        >>> act = LeakyReLU(negative_slope=0.1)
+        >>> act
+        LeakyReLU(negative_slope=0.1)
+        >>> act([-1.0, 2.0]), act.gradient([-1.0, 0.0, 2.0])
+        (array([-0.1,  2. ]), array([0.1, 0.1, 1. ]))
+    """
+
+    name = "LeakyReLU"
+
+    def __init__(self, negative_slope=0.01):
+        self.negative_slope = check_finite_param(negative_slope, "negative_slope")
+
+    def _params(self):
+        return {"negative_slope": self.negative_slope}
+
+    def __call__(self, x):
+        return leaky_relu(x, self.negative_slope)
+
+    def gradient(self, x):
+        r"""The derivative: 1 for ``x > 0``, ``negative_slope`` for ``x <= 0``, NaN at NaN.
+
+        At the kink we return ``negative_slope``, as PyTorch does; the seed returned 1 there
+        (``x >= 0``). The result has ``x``'s dtype, the slope rounded once to it.
+
+        >>> LeakyReLU().gradient([-3.0, 0.0, 3.0, np.nan])
+        array([0.01, 0.01, 1.  ,  nan])
+        """
+        x = as_float_array(x, "LeakyReLU.gradient")
+        out = np.where(x > 0, x.dtype.type(1), x.dtype.type(self.negative_slope))
+        np.copyto(out, x, where=np.isnan(x))
+        return as_result(out)

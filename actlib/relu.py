@@ -1,0 +1,63 @@
+"""ReLU: the rectified linear unit."""
+
+import numpy as np
+
+from ._base import Activation, as_float_array, as_result
+
+
+def relu(x):
+    r"""Rectified linear unit, elementwise.
+
+    .. math::
+
+        \mathrm{relu}(x) = \max(x, 0), \qquad
+        \mathrm{relu}'(x) = \begin{cases} 1 & x > 0 \\ 0 & x \le 0 \end{cases}
+
+    Args:
+        x: array_like of real numbers, any shape.
+
+    Returns:
+        ``max(x, 0)`` with ``x``'s shape and dtype (float64 for integer or bool input).
+
+    Example:
+        >>> relu([-2.0, 0.0, 3.0])
+        array([0., 0., 3.])
+
+    Notes:
+        NaN propagates: ``np.maximum`` returns NaN where either side is NaN, whereas the
+        seed's ``np.where(x >= 0, x, 0)`` silently turns NaN into 0 (``NaN >= 0`` is False).
+        The result is exact: no rounding happens. One pass of ``np.maximum`` is also
+        several times faster than ``np.where`` with its comparison and boolean mask.
+    """
+    x = as_float_array(x, "relu")
+    return as_result(np.maximum(x, x.dtype.type(0)))
+
+
+class ReLU(Activation):
+    r"""Rectified linear unit as an activation object; see :func:`relu`.
+
+    Example:
+        >>> act = ReLU()
+        >>> act([-1.0, 2.0]), act.gradient([-1.0, 0.0, 2.0])
+        (array([0., 2.]), array([0., 0., 1.]))
+        >>> act.backward([-1.0, 2.0], [10.0, 10.0])
+        array([ 0., 10.])
+    """
+
+    name = "ReLU"
+
+    def __call__(self, x):
+        return relu(x)
+
+    def gradient(self, x):
+        r"""The derivative :math:`[x > 0]`, with ``x``'s shape and dtype.
+
+        At 0 ReLU has a kink and any value in [0, 1] is a valid subgradient. We return 0, as
+        PyTorch and JAX do: a unit sitting exactly at 0 stays inactive. The seed returned 1 there
+        (``x >= 0``) and an int64 array; ours is a float array of ``x``'s dtype, NaN at NaN.
+
+        >>> ReLU().gradient(np.array([-1.0, 0.0, 1.0, np.nan], dtype=np.float32))
+        array([ 0.,  0.,  1., nan], dtype=float32)
+        """
+        x = as_float_array(x, "ReLU.gradient")
+        return as_result(np.heaviside(x, x.dtype.type(0)))

