@@ -1,0 +1,30 @@
+"""Re-execute notebooks in place, as nbval will re-run them, and report how long each took.
+
+    python notebooks/execute.py notebooks/03_sigmoid.ipynb ...
+
+Run through ``python3 course.py execute`` to use the course's environment. Execution counts are
+kept (strict nbval needs them) and cell timings are not recorded (they would change every run).
+"""
+
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbconvert.preprocessors import ExecutePreprocessor
+
+
+def execute(path):
+    nb = nbformat.read(path, as_version=4)
+    start = time.perf_counter()
+    ExecutePreprocessor(timeout=120, kernel_name="python3", record_timing=False).preprocess(
+        nb, {"metadata": {"path": str(Path(path).parent)}}
+    )
+    seconds = time.perf_counter() - start
+    nbformat.write(nb, path)
+    return seconds
+
+
+if __name__ == "__main__":
+    for name in sys.argv[1:]:
+        print(f"{name}: {execute(name):.1f} s", flush=True)
