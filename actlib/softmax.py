@@ -132,7 +132,8 @@ class Softmax(Activation):
 
         .. math::
 
-            (J^\top g)_j = \sum_i g_i\, p_i(\delta_{ij} - p_j) = p_j \Bigl(g_j - \sum_i g_i p_i\Bigr)
+            (J^\top g)_j = \sum_i g_i\, p_i(\delta_{ij} - p_j)
+                         = p_j \Bigl(g_j - \sum_i g_i p_i\Bigr)
 
         O(n) time and memory per slice where the Jacobian needs O(n^2). Computed in float64 for
         float16 and float32 inputs and rounded once.

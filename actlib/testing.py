@@ -1,6 +1,6 @@
 """Measuring tools shared by the notebooks and the tests.
 
-* :func:`reference` evaluates a function exactly (to 200 bits with mpmath) at every float of an array.
+* :func:`reference` evaluates a function exactly (200 bits, mpmath) at every float of an array.
 * :func:`ulp_error` says how far a computed result is from the exact one, in units in the last place
   of the result's dtype.
 * :func:`numerical_derivative`, :func:`numerical_jacobian`, :func:`numerical_vjp` and
