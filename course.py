@@ -78,7 +78,8 @@ def test():
     if run(py, "-m", "ruff", "check", ".") != 0:
         return 1
     return run(
-        py, "-m", "pytest", "--doctest-modules", "actlib", "tests",
+        py, "-m", "pytest", "--doctest-modules", "--doctest-glob=README.md", "README.md",
+        "actlib", "tests",
         "--nbval", "--nbval-current-env", "--nbval-sanitize-with", SANITIZE, *NOTEBOOKS,
     )
 
@@ -106,8 +107,8 @@ def compat():
         py = ensure_env(env_dir, [".", numpy_req, *TEST_REQS], base_python=base)
         run(py, "-c", "import sys, numpy; print('python', sys.version.split()[0], "
             "'numpy', numpy.__version__)")
-        if run(py, "-m", "pytest", "-q", "--doctest-modules", "actlib", "tests",
-               "-p", "no:cacheprovider") != 0:
+        if run(py, "-m", "pytest", "-q", "--doctest-modules", "--doctest-glob=README.md",
+               "README.md", "actlib", "tests", "-p", "no:cacheprovider") != 0:
             failures.append(version)
     if failures:
         print(f"compat: failed for Python {', '.join(failures)}", flush=True)
