@@ -85,13 +85,19 @@ def test():
 
 
 def find_python(version):
-    """A Python of ``version`` from PATH or pyenv, or None."""
-    found = shutil.which(f"python{version}")
-    if found:
-        return found
+    """A working Python of ``version`` from PATH or pyenv, or None.
+
+    pyenv's shims are on PATH for every installed version but refuse to run an inactive one, so
+    each candidate is tried before it is trusted.
+    """
+    candidates = [shutil.which(f"python{version}")]
     pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
-    candidates = sorted(pyenv_root.glob(f"versions/{version}.*/bin/python{version}"))
-    return str(candidates[-1]) if candidates else None
+    candidates += sorted(pyenv_root.glob(f"versions/{version}.*/bin/python{version}"), reverse=True)
+    for candidate in filter(None, candidates):
+        probe = subprocess.run([str(candidate), "-c", "import sys, venv"], capture_output=True)
+        if probe.returncode == 0:
+            return str(candidate)
+    return None
 
 
 def compat():
