@@ -1,0 +1,214 @@
+"""Speed and memory of actlib against the seed's naive formulas, side by side in one process.
+
+Run from the repository root, with actlib installed (``python3 course.py`` sets up ``.venv``)::
+
+    .venv/bin/python benchmarks/bench.py            # 10**6 elements, 15 repeats (about a minute)
+    .venv/bin/python benchmarks/bench.py --quick    # 3 repeats: a smoke run of a few seconds
+    .venv/bin/python benchmarks/bench.py --n 100000 --repeat 31
+
+What it measures, for relu, leaky_relu, sigmoid, tanh and softmax, in float64 and float32:
+
+* time of actlib's forward and gradient against the blog post's formula (``np.where(x >= 0, x, 0)``,
+  ``1 / (1 + np.exp(-x))``, ``s * (1 - s)`` with ``s`` recomputed twice as the seed does,
+  ``2 / (1 + np.exp(-2 * x)) - 1``, ``1 - t**2``, ...), on ``--n`` elements (default 10**6).
+  Each timing is the median of ``--repeat`` runs of ``timeit``; the naive and the actlib runs are
+  interleaved, so a neighbour loading the machine slows both alike. The headline is the ratio
+  actlib / naive: absolute milliseconds on a shared machine are noise.
+* peak memory of one actlib call (``tracemalloc``, to which NumPy reports its array buffers),
+  in units of "float64 arrays of the input's length" (8 bytes x n), the result included.
+* softmax on a (1000, 1000) batch (sqrt(n) x sqrt(n)): the forward, and ``Softmax.backward``
+  (the vector-Jacobian product a network calls) against what a network built on the seed would
+  compute, ``g * p * (1 - p)``. That seed "gradient" is the wrong quantity (only the Jacobian's
+  diagonal); the real Jacobian is n x n per row, O(n^2) memory (8 GB here), so it is not timed.
+
+Bars (``benchmarks/`` in the design guide, issue 2 part 5), all while actlib stays exact
+(float64 forward <= 2 ULP, derivative <= 4 ULP; float32 <= 1 ULP; the tests check that):
+
+* float64: actlib time <= 1.5 x the naive formula's;
+* float32: actlib time <= 3 x the naive formula's (actlib may compute in float64 and round once);
+* peak memory of an actlib call <= 4 float64 arrays of the input's length.
+
+The naive formulas overflow in ``exp`` for large inputs; their warnings are silenced here with
+``np.errstate``. Exit status is 0 whether or not the bars are met: this is a report, not a test.
+"""
+
+import argparse
+import math
+import statistics
+import sys
+import timeit
+import tracemalloc
+from functools import partial
+
+import numpy as np
+
+import actlib
+
+SLOPE = 0.01  # leaky_relu: actlib's (and PyTorch's) default, used for both sides
+RATIO_BARS = {np.dtype(np.float64): 1.5, np.dtype(np.float32): 3.0}
+MEMORY_BAR = 4.0  # float64 arrays of the input's length
+
+
+# The seed's formulas, as the blog post writes them (one line each, its defects included).
+def seed_relu(x):
+    return np.where(x >= 0, x, 0)
+
+
+def seed_relu_gradient(x):
+    return np.where(x >= 0, 1, 0)
+
+
+def seed_leaky_relu(x):
+    return np.where(x >= 0, x, SLOPE * x)
+
+
+def seed_leaky_relu_gradient(x):
+    return np.where(x >= 0, 1, SLOPE)
+
+
+def seed_sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def seed_sigmoid_gradient(x):
+    return seed_sigmoid(x) * (1 - seed_sigmoid(x))
+
+
+def seed_tanh(x):
+    return 2 / (1 + np.exp(-2 * x)) - 1
+
+
+def seed_tanh_gradient(x):
+    return 1 - np.power(seed_tanh(x), 2)
+
+
+def seed_softmax(x):
+    e_x = np.exp(x - np.max(x, axis=-1, keepdims=True))
+    return e_x / np.sum(e_x, axis=-1, keepdims=True)
+
+
+def seed_softmax_backward(x, g):
+    """What a network on the seed computes: the incoming gradient times the seed's "gradient"."""
+    p = seed_softmax(x)
+    return g * (p * (1 - p))
+
+
+def cases(n, rng):
+    """Yield (activation, op, dtype, naive thunk, actlib thunk, note) for every row of the table."""
+    side = max(1, math.isqrt(n))
+    for dtype in (np.float64, np.float32):
+        # Scores of a typical pre-activation, wide enough to reach both tails of sigmoid and tanh.
+        x = (rng.standard_normal(n) * 4.0).astype(dtype)
+        elementwise = [
+            ("relu", actlib.ReLU(), seed_relu, seed_relu_gradient),
+            ("leaky_relu", actlib.LeakyReLU(SLOPE), seed_leaky_relu, seed_leaky_relu_gradient),
+            ("sigmoid", actlib.Sigmoid(), seed_sigmoid, seed_sigmoid_gradient),
+            ("tanh", actlib.Tanh(), seed_tanh, seed_tanh_gradient),
+        ]
+        for name, act, naive, naive_gradient in elementwise:
+            yield name, "forward", x.dtype, partial(naive, x), partial(act, x), ""
+            yield (name, "gradient", x.dtype, partial(naive_gradient, x),
+                   partial(act.gradient, x), "")
+        s = (rng.standard_normal((side, side)) * 4.0).astype(dtype)
+        g = rng.standard_normal((side, side)).astype(dtype)
+        act = actlib.Softmax()
+        batch = f"{side}x{side}"
+        yield "softmax", "forward", s.dtype, partial(seed_softmax, s), partial(act, s), batch
+        yield ("softmax", "backward", s.dtype, partial(seed_softmax_backward, s, g),
+               partial(act.backward, s, g), f"{batch}; seed = g*p*(1-p), a wrong VJP")
+
+
+def calibrate(thunk, min_seconds):
+    """The number of calls per timing that lasts at least ``min_seconds`` (timeit's autorange)."""
+    number = 1
+    while True:
+        if timeit.timeit(thunk, number=number) >= min_seconds:
+            return number
+        number *= 2 if number < 64 else 4
+
+
+def time_pair(naive, fast, repeat, min_seconds):
+    """Median seconds per call of ``naive`` and ``fast``, timed alternately, ``repeat`` each."""
+    naive()  # warm-up: first-touch page faults, ufunc loop lookup
+    fast()
+    number = calibrate(naive, min_seconds)
+    t_naive, t_fast = [], []
+    for _ in range(repeat):
+        t_naive.extend(timeit.repeat(naive, number=number, repeat=1))
+        t_fast.extend(timeit.repeat(fast, number=number, repeat=1))
+    return statistics.median(t_naive) / number, statistics.median(t_fast) / number
+
+
+def peak_memory(thunk):
+    """Peak bytes NumPy allocates during one call of ``thunk``, the returned array included."""
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        result = thunk()
+        peak = tracemalloc.get_traced_memory()[1] - base
+        del result
+    finally:
+        tracemalloc.stop()
+    return peak
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=10**6, help="elements per input (default 10**6)")
+    parser.add_argument("--repeat", type=int, default=None,
+                        help="timings per side, median reported (default 15, --quick 3)")
+    parser.add_argument("--quick", action="store_true", help="3 repeats: a smoke run")
+    parser.add_argument("--seed", type=int, default=0, help="random seed of the inputs")
+    args = parser.parse_args(argv)
+    if args.n < 1:
+        parser.error("--n must be at least 1")
+    repeat = args.repeat or (3 if args.quick else 15)
+    min_seconds = 0.002 if args.quick else 0.01
+    rng = np.random.default_rng(args.seed)
+    unit = 8 * args.n
+
+    print(f"actlib {actlib.__version__} vs the seed's naive formulas; numpy {np.__version__}, "
+          f"Python {sys.version.split()[0]}")
+    print(f"n = {args.n:,} elements (softmax: a {math.isqrt(args.n)}x{math.isqrt(args.n)} batch), "
+          f"median of {repeat} interleaved timeit runs per side.")
+    print("Ratio = actlib time / naive time: the headline. Absolute ms on a shared machine are "
+          "noise;")
+    print("rerun and compare ratios. Peak = actlib's peak memory in float64 arrays of n elements "
+          f"({unit / 2**20:.1f} MiB each).")
+    print(f"Bars: ratio <= {RATIO_BARS[np.dtype(np.float64)]} (float64), "
+          f"<= {RATIO_BARS[np.dtype(np.float32)]} (float32); peak <= {MEMORY_BAR:g}.")
+    print()
+    header = (f"{'activation':<11} {'op':<9} {'dtype':<8} {'naive ms':>9} {'actlib ms':>10} "
+              f"{'ratio':>6}  {'bar':<4} {'peak':>5} {'naive peak':>10}  note")
+    print(header)
+    print("-" * len(header))
+    failures = []
+    with np.errstate(all="ignore"):  # the naive formulas overflow in exp; keep the output clean
+        for name, op, dtype, naive, fast, note in cases(args.n, rng):
+            t_naive, t_fast = time_pair(naive, fast, repeat, min_seconds)
+            ratio = t_fast / t_naive
+            peak = peak_memory(fast) / unit
+            naive_peak = peak_memory(naive) / unit
+            met = ratio <= RATIO_BARS[dtype] and peak <= MEMORY_BAR
+            if not met:
+                failures.append(f"{name} {op} {dtype}")
+            print(f"{name:<11} {op:<9} {str(dtype):<8} {t_naive * 1e3:9.3f} {t_fast * 1e3:10.3f} "
+                  f"{ratio:6.2f}  {'yes' if met else 'NO':<4} {peak:5.2f} {naive_peak:10.2f}  "
+                  f"{note}", flush=True)
+    print()
+    print("softmax backward: the seed's p * (1 - p) is only the diagonal of the Jacobian "
+          "diag(p) - p p^T, so g * p * (1 - p)")
+    print("is a wrong gradient (timed only as the cost a seed-based network pays). "
+          "Softmax.gradient builds the full Jacobian,")
+    print(f"O(n^2) per row: {math.isqrt(args.n)}^3 = {math.isqrt(args.n) ** 3:.2e} elements here, "
+          "so it is not benchmarked; backward needs O(n).")
+    if failures:
+        print(f"Bars NOT met ({len(failures)}): " + "; ".join(failures))
+    else:
+        print("All bars met.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
