@@ -114,9 +114,12 @@ def ulp_error(computed, exact):
     mp = _mpmath()
     out = np.empty(computed.shape, dtype=np.float64)
     big = float(np.finfo(dtype).max) * (1 + 2.0 ** -(_FORMATS[dtype][0] + 1))  # rounds to inf
-    for i, c in np.ndenumerate(computed):
-        y = exact[i]
-        out[i] = _one_error(float(c), mp.mpf(y), dtype, big, mp)
+    # mpmath's default precision is 53 bits: at it, mp.mpf(y) would round the exact value to a
+    # float64 and float64 errors would come out as whole ULP (3.6 or 4.4 both read as 4).
+    with mp.workprec(256):
+        for i, c in np.ndenumerate(computed):
+            y = exact[i]
+            out[i] = _one_error(float(c), mp.mpf(y), dtype, big, mp)
     return out
 
 
