@@ -9,6 +9,9 @@ The input contract
   function and the dtype: an activation has no sensible meaning for them, and a silent cast would
   hide a bug in the caller.
 * A scalar in gives a NumPy scalar out, as NumPy's own ufuncs do.
+* No floating-point warning for any input, with one exception IEEE 754 itself makes: a
+  *signalling* NaN (never produced by arithmetic, only by crafting bit patterns) may raise the
+  invalid-operation flag where it is quieted. Quiet NaNs propagate silently.
 """
 
 import numpy as np
@@ -47,6 +50,8 @@ def in_float64(kernel, x):
     For float16 and float32 this is the simple road to <= 1 ULP: a kernel accurate to a few float64
     ULP, rounded once, is off by at most half a narrow ULP plus a hair.
     """
+    if x.ndim == 0:  # kernels write with out=, which a NumPy scalar (what ufuncs return) lacks
+        return in_float64(kernel, x.reshape(1)).reshape(())
     if x.dtype == np.float64:
         return kernel(x)
     return kernel(x.astype(np.float64)).astype(x.dtype)
@@ -83,7 +88,10 @@ class Activation:
         """Chain rule for an elementwise activation: ``grad_output * f'(x)``, in ``x``'s dtype."""
         x = as_float_array(x, f"{self.name}.backward")
         g = as_grad_output(grad_output, x, f"{self.name}.backward")
-        return as_result(g * np.asarray(self.gradient(x)))
+        # An infinite grad_output where f' = 0 gives NaN (0 * inf) and a huge one can overflow to
+        # inf: the IEEE answers, returned without a floating-point warning.
+        with np.errstate(invalid="ignore", over="ignore"):
+            return as_result(g * np.asarray(self.gradient(x)))
 
     def _params(self):
         return {}
