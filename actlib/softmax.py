@@ -61,9 +61,10 @@ def softmax(x, axis=-1):
 def _softmax64(x, axis):
     m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
     finite = np.isfinite(m)
-    # Slices whose max is +-inf or NaN: shift by 0 instead (inf - inf would be NaN, with a warning)
+    # Slices whose max is +-inf: shift by 0 instead (inf - inf would be NaN, with a warning).
+    # A NaN max stays: the whole slice turns NaN before exp, which then cannot overflow.
     with np.errstate(over="ignore"):  # x_i - m below -max: -inf, and exp(-inf) = 0 is exact
-        z = x - np.where(finite, m, 0.0)
+        z = x - np.where(np.isinf(m), 0.0, m)
     if not finite.all():
         # A slice with +inf entries keeps just those (exp(0) = 1 each) and drops the rest.
         plus_inf = np.broadcast_to(m == np.inf, x.shape)
