@@ -3,7 +3,8 @@
     python notebooks/execute.py notebooks/03_sigmoid.ipynb ...
 
 Run through ``python3 course.py execute`` to use the course's environment. Execution counts are
-kept (strict nbval needs them) and cell timings are not recorded (they would change every run).
+kept (strict nbval needs them), cell timings are not recorded (they would change every run) and
+consecutive stream fragments are merged, so the committed outputs read as one block per cell.
 """
 
 import sys
@@ -11,7 +12,7 @@ import time
 from pathlib import Path
 
 import nbformat
-from nbconvert.preprocessors import ExecutePreprocessor
+from nbconvert.preprocessors import CoalesceStreamsPreprocessor, ExecutePreprocessor
 
 
 def execute(path):
@@ -21,6 +22,7 @@ def execute(path):
         nb, {"metadata": {"path": str(Path(path).parent)}}
     )
     seconds = time.perf_counter() - start
+    CoalesceStreamsPreprocessor().preprocess(nb, {})  # one stdout output per cell, not fragments
     nbformat.write(nb, path)
     return seconds
 
