@@ -69,7 +69,8 @@ def _softmax64(x, axis):
         # A slice with +inf entries keeps just those (exp(0) = 1 each) and drops the rest.
         plus_inf = np.broadcast_to(m == np.inf, x.shape)
         z = np.where(plus_inf, np.where(x == np.inf, 0.0, -np.inf), z)
-    e = np.exp(z, out=z)
+    with np.errstate(over="ignore"):  # only a NaN slice (shift 0) can overflow: it is NaN anyway
+        e = np.exp(z, out=z)
     s = np.sum(e, axis=axis, keepdims=True)
     with np.errstate(invalid="ignore"):  # an all -inf slice is 0 / 0: NaN, no distribution
         return np.divide(e, s, out=e)
