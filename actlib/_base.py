@@ -61,6 +61,8 @@ def in_float64(kernel, x):
 
 def check_finite_param(value, what):
     """Return ``value`` as a Python float, or raise ``ValueError`` if it is not a finite real."""
+    if isinstance(value, (str, bytes)):  # float("0.1") would parse it: a string is no number
+        raise ValueError(f"{what} must be a finite real number, got {value!r}")
     try:
         number = float(value)
     except (TypeError, ValueError):
