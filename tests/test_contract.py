@@ -1,0 +1,172 @@
+"""The input contract every activation shares (GUIDE.md "Input contract", actlib/_base.py)."""
+
+import numpy as np
+import pytest
+from grids import FLOATS, special_values
+
+import actlib
+
+# name, callable, its name in error messages, takes a 0-d input
+ELEMENTWISE = [actlib.ReLU(), actlib.LeakyReLU(), actlib.Sigmoid(), actlib.Tanh()]
+ACTS = ELEMENTWISE + [actlib.Softmax()]
+FUNCTIONS = {"ReLU": "relu", "LeakyReLU": "leaky_relu", "Sigmoid": "sigmoid", "Tanh": "tanh",
+             "Softmax": "softmax"}
+
+
+def methods(act):
+    """(label, callable taking x, expected name in a TypeError message)."""
+    return [
+        ("function", getattr(actlib, FUNCTIONS[act.name]), FUNCTIONS[act.name]),
+        ("call", act, FUNCTIONS[act.name]),
+        ("gradient", act.gradient, f"{act.name}.gradient"),
+        ("backward", lambda x: act.backward(x, np.ones(np.shape(x))), f"{act.name}.backward"),
+    ]
+
+
+CASES = [(act, label, f, name) for act in ACTS for label, f, name in methods(act)]
+IDS = [f"{act.name}-{label}" for act, label, _, _ in CASES]
+ELEMENTWISE_CASES = [c for c in CASES if c[0].name != "Softmax"]
+ELEMENTWISE_IDS = [i for i in IDS if not i.startswith("Softmax")]
+
+
+@pytest.mark.parametrize("act, label, f, name", CASES, ids=IDS)
+def test_lists_nd_strided_readonly_and_input_untouched(act, label, f, name):
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((4, 6)) * 3
+    expected = f(base.copy())
+    np.testing.assert_array_equal(f(base.tolist()), expected)
+    view = base[:, ::2]
+    np.testing.assert_array_equal(f(view), f(view.copy()))
+    frozen = base.copy()
+    frozen.flags.writeable = False
+    np.testing.assert_array_equal(f(frozen), expected)
+    for x in (base, view, rng.standard_normal((2, 3, 4)), np.array([np.inf, -np.inf, np.nan])):
+        before = x.copy()
+        f(x)
+        np.testing.assert_array_equal(x, before)
+
+
+@pytest.mark.parametrize("act, label, f, name", ELEMENTWISE_CASES, ids=ELEMENTWISE_IDS)
+def test_scalars_and_0d(act, label, f, name):
+    for x, dtype in [(1.5, np.float64), (-2, np.float64), (True, np.float64),
+                     (np.float32(0.5), np.float32), (np.array(-0.25, np.float16), np.float16)]:
+        out = f(x)
+        assert isinstance(out, np.generic) and out.dtype == dtype, (x, out)
+        assert out == f(np.array([x], dtype=dtype))[0]
+
+
+@pytest.mark.parametrize("act, label, f, name", CASES, ids=IDS)
+def test_dtypes_kept_and_integers_as_float64(act, label, f, name):
+    for dtype in FLOATS:
+        assert f(np.array([0.5, -1.0], dtype)).dtype == dtype
+    for dtype in (np.int8, np.int64, np.uint8, np.uint64, np.bool_):
+        x = np.array([1, 0], dtype)
+        out = f(x)
+        assert out.dtype == np.float64
+        np.testing.assert_array_equal(out, f(x.astype(np.float64)))
+
+
+BAD = [np.array([1 + 2j]), np.array([1.0], dtype=object), np.array(["1.0"]),
+       np.array(["2024-01-01"], dtype="datetime64[D]"), np.array([1], dtype="timedelta64[s]"),
+       np.array([1.0], dtype=np.complex64)]
+if np.dtype(np.longdouble) != np.dtype(np.float64):
+    BAD.append(np.array([1.0], dtype=np.longdouble))
+
+
+@pytest.mark.parametrize("act, label, f, name", CASES, ids=IDS)
+@pytest.mark.parametrize("bad", BAD, ids=lambda a: str(a.dtype))
+def test_unsupported_dtypes_raise_typeerror_naming_function_and_dtype(act, label, f, name, bad):
+    call = (lambda x: act.backward(x, np.ones(1))) if label == "backward" else f
+    with pytest.raises(TypeError) as info:
+        call(bad)
+    assert f"{name}()" in str(info.value) and str(bad.dtype) in str(info.value), info.value
+
+
+@pytest.mark.parametrize("act", ACTS, ids=lambda a: a.name)
+def test_bad_grad_output(act):
+    x = np.zeros((2, 3))
+    for g in (np.zeros((3, 2)), np.zeros(3), np.zeros((1, 3)), np.zeros((2, 3, 1))):
+        with pytest.raises(ValueError, match="shape"):
+            act.backward(x, g)
+    with pytest.raises(TypeError, match="complex128"):
+        act.backward(x, np.zeros((2, 3), complex))
+    out = act.backward(x.astype(np.float32), np.ones((2, 3), np.int64))
+    assert out.dtype == np.float32
+
+
+@pytest.mark.parametrize("slope", [np.nan, np.inf, -np.inf, "0.1", None, 1j, [0.1]])
+def test_bad_negative_slope(slope):
+    with pytest.raises(ValueError, match="negative_slope"):
+        actlib.LeakyReLU(negative_slope=slope)
+    with pytest.raises(ValueError, match="negative_slope"):
+        actlib.leaky_relu([1.0], negative_slope=slope)
+
+
+def test_softmax_axis():
+    x = np.zeros((2, 3))
+    for axis in (2, -3):
+        with pytest.raises(np.exceptions.AxisError):
+            actlib.softmax(x, axis=axis)
+        for method in ("__call__", "gradient"):
+            with pytest.raises(np.exceptions.AxisError):
+                getattr(actlib.Softmax(axis=axis), method)(x)
+        with pytest.raises(np.exceptions.AxisError):
+            actlib.Softmax(axis=axis).backward(x, x)
+    with pytest.raises(np.exceptions.AxisError):
+        actlib.softmax(3.0)  # a 0-d array has no axis
+    for axis in (1.0, "1", None, True):
+        with pytest.raises(TypeError, match="axis"):
+            actlib.softmax(x, axis=axis)
+        with pytest.raises(TypeError, match="axis"):
+            actlib.Softmax(axis=axis)
+    assert actlib.softmax(x, axis=np.int64(0)).shape == (2, 3)
+
+
+@pytest.mark.parametrize("act, label, f, name", CASES, ids=IDS)
+def test_empty_arrays(act, label, f, name):
+    for shape in [(0,), (2, 0), (0, 3)]:
+        out = f(np.empty(shape, np.float32))
+        expected = shape + (shape[-1],) if label == "gradient" and act.name == "Softmax" else shape
+        assert out.shape == expected and out.dtype == np.float32
+
+
+def test_repr_shows_parameters():
+    assert repr(actlib.ReLU()) == "ReLU()"
+    assert repr(actlib.LeakyReLU()) == "LeakyReLU(negative_slope=0.01)"
+    assert repr(actlib.LeakyReLU(0.2)) == "LeakyReLU(negative_slope=0.2)"
+    assert repr(actlib.Sigmoid()) == "Sigmoid()"
+    assert repr(actlib.Tanh()) == "Tanh()"
+    assert repr(actlib.Softmax()) == "Softmax(axis=-1)"
+    assert repr(actlib.Softmax(axis=0)) == "Softmax(axis=0)"
+
+
+def test_pytorch_conventions():
+    assert actlib.ReLU().gradient(0.0) == 0
+    assert actlib.LeakyReLU().negative_slope == 0.01
+    assert actlib.LeakyReLU(0.3).gradient(0.0) == 0.3
+    assert actlib.Softmax().axis == -1
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("act", ACTS, ids=lambda a: a.name)
+def test_extreme_inputs_raise_no_floating_point_warning(act, dtype):
+    # The autouse fixture turns overflow / invalid / divide-by-zero into errors; here every
+    # method meets +-0, subnormals, +-tiny, +-1, +-max, +-inf and NaN, and every grad_output
+    # meets them too.
+    x = special_values(dtype)
+    for g in (np.ones_like(x), x, x[::-1].copy()):
+        ys = [act(x), act.gradient(x), act.backward(x, g)]
+        if act.name != "Softmax":
+            ys += [getattr(actlib, FUNCTIONS[act.name])(x)]
+            finite = np.isfinite(x)
+            for y in ys[:2]:
+                assert np.isnan(y[~finite & np.isnan(x)]).all()  # NaN propagates
+                assert np.isfinite(y[finite]).all() or act.name == "LeakyReLU"
+        for y in ys:
+            assert y.dtype == dtype
+    if act.name == "Softmax":  # every pair of extremes as a row, and the rows as columns
+        rows = np.stack(np.meshgrid(x, x), axis=-1).reshape(-1, 2)
+        for axis in (-1, 0):
+            s = actlib.Softmax(axis=axis)
+            data = rows if axis == -1 else rows.T
+            s(data), s.gradient(data), s.backward(data, np.ones_like(data))

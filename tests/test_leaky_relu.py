@@ -1,0 +1,84 @@
+"""Leaky ReLU: one rounding of slope * x, PyTorch's conventions, parameters, properties."""
+
+import numpy as np
+import pytest
+from grids import FLOATS, KINDS, assert_elementwise_bar
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import actlib
+from actlib.testing import gradcheck, numerical_vjp, relative_error
+
+LEAKY = actlib.LeakyReLU()
+
+
+def test_pytorch_default_slope():
+    assert LEAKY.negative_slope == 0.01
+    assert actlib.leaky_relu(-1.0) == -0.01
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_ulp_bars_against_mpmath(dtype, kind):
+    assert_elementwise_bar("leaky_relu", kind, dtype)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_limits_nan_and_gradient_at_zero(dtype):
+    x = np.array([-np.inf, -0.0, 0.0, 2, np.inf, np.nan], dtype=dtype)
+    np.testing.assert_array_equal(
+        actlib.leaky_relu(x, 0.5), np.array([-np.inf, 0, 0, 2, np.inf, np.nan], dtype)
+    )
+    # the gradient at the kink is negative_slope, as in PyTorch (the seed returned 1)
+    np.testing.assert_array_equal(
+        actlib.LeakyReLU(0.5).gradient(x), np.array([0.5, 0.5, 0.5, 1, 1, np.nan], dtype)
+    )
+
+
+@pytest.mark.parametrize("slope", [0.0, 0.2, 1.0, -0.5, 3.0])
+def test_other_slopes(slope):
+    x = np.array([-2.0, -0.0, 3.0])
+    np.testing.assert_array_equal(actlib.leaky_relu(x, slope), np.where(x > 0, x, slope * x))
+    assert actlib.leaky_relu(-np.inf, 0.0) == 0  # slope 0 is ReLU: no 0 * inf = NaN
+
+
+def test_slope_above_one_overflows_to_signed_infinity_without_warning():
+    big = np.finfo(np.float64).max
+    np.testing.assert_array_equal(actlib.leaky_relu([-big], 2.0), [-np.inf])
+    np.testing.assert_array_equal(actlib.leaky_relu([-big], -2.0), [np.inf])
+
+
+def test_gradcheck_away_from_the_kink():
+    x = np.concatenate([np.linspace(-5, -0.01, 50), np.linspace(0.01, 5, 50)])
+    for slope in (0.01, 0.3):
+        act = actlib.LeakyReLU(slope)
+        assert gradcheck(act, act.gradient, x) < 1e-8
+        g = np.random.default_rng(0).standard_normal(x.shape)
+        assert relative_error(act.backward(x, g), numerical_vjp(act, x, g)) < 1e-6
+
+
+finite = {w: st.floats(allow_nan=False, width=w) for w in (16, 32, 64)}
+WIDTH = {np.float16: 16, np.float32: 32, np.float64: 64}
+
+
+@settings(deadline=None, max_examples=60)
+@given(data=st.data(), dtype=st.sampled_from(FLOATS), slope=st.floats(0, 1))
+def test_monotone_and_between_slope_x_and_x(data, dtype, slope):
+    x = np.sort(np.array(data.draw(st.lists(finite[WIDTH[dtype]], min_size=1, max_size=40)),
+                         dtype))
+    y = actlib.leaky_relu(x, slope)
+    assert (np.diff(y) >= 0).all()
+    np.testing.assert_array_equal(y[x > 0], x[x > 0])
+    neg = x <= 0
+    assert ((y[neg] >= x[neg]) & (y[neg] <= 0)).all()
+
+
+@settings(deadline=None, max_examples=60)
+@given(data=st.data(), dtype=st.sampled_from(FLOATS))
+def test_backward_is_grad_output_times_gradient(data, dtype):
+    pairs = data.draw(st.lists(st.tuples(st.floats(width=16), finite[WIDTH[dtype]]), min_size=1,
+                               max_size=20))
+    x, g = (np.array(column, dtype) for column in zip(*pairs, strict=True))
+    with np.errstate(invalid="ignore", over="ignore"):
+        expected = g * LEAKY.gradient(x)
+    np.testing.assert_array_equal(LEAKY.backward(x, g), expected)

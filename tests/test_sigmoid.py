@@ -1,0 +1,103 @@
+"""Sigmoid: exact to the bars against mpmath, limits, gradient checks and properties."""
+
+import numpy as np
+import pytest
+from grids import FLOATS, KINDS, assert_elementwise_bar
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import actlib
+from actlib.testing import gradcheck, numerical_vjp, relative_error
+
+SIG = actlib.Sigmoid()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_ulp_bars_against_mpmath(dtype, kind):
+    assert_elementwise_bar("sigmoid", kind, dtype)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_limits_and_nan(dtype):
+    x = np.array([-np.inf, -0.0, 0.0, np.inf, np.nan], dtype=dtype)
+    np.testing.assert_array_equal(actlib.sigmoid(x), np.array([0, 0.5, 0.5, 1, np.nan], dtype))
+    np.testing.assert_array_equal(SIG.gradient(x), np.array([0, 0.25, 0.25, 0, np.nan], dtype))
+    np.testing.assert_array_equal(
+        SIG.backward(x, np.ones_like(x)), np.array([0, 0.25, 0.25, 0, np.nan], dtype)
+    )
+
+
+def test_left_tail_keeps_relative_accuracy():
+    # The seed's 1 / (1 + exp(-x)) overflows here; sigma(x) = e^x / (1 + e^x) is e^x to 1 ULP.
+    x = np.array([-700.0, -745.0])
+    np.testing.assert_allclose(actlib.sigmoid(x)[:1], np.exp(x[:1]), rtol=4e-16)
+    assert actlib.sigmoid(x)[1] == 5e-324  # exp(-745) rounds to the smallest subnormal
+    # ... and sigma' = e^-|x| / (1 + e^-|x|)^2 where the seed's s * (1 - s) gives 0.
+    assert SIG.gradient(40.0) == pytest.approx(np.exp(-40.0), rel=1e-15)
+
+
+def test_gradcheck_central_differences():
+    x = np.linspace(-30.0, 8.0, 381)  # where f is not much larger than f' (numerical_derivative)
+    assert gradcheck(actlib.sigmoid, SIG.gradient, x) < 1e-6
+    x = np.random.default_rng(3).uniform(-8, 8, (4, 5))
+    g = np.random.default_rng(4).standard_normal((4, 5))
+    assert relative_error(SIG.backward(x, g), numerical_vjp(actlib.sigmoid, x, g)) < 1e-6
+
+
+def test_gradcheck_catches_the_seed_gradient():
+    seed = lambda x: 1 / (1 + np.exp(-x)) * (1 - 1 / (1 + np.exp(-x)))  # noqa: E731
+    x = np.array([1.0, 2.0])
+    assert gradcheck(actlib.sigmoid, seed, x) < 1e-6  # right in the middle ...
+    assert SIG.gradient(40.0) > 0 and seed(40.0) == 0  # ... but 0 in the right tail
+
+
+finite = {
+    np.float64: st.floats(allow_nan=False, width=64),
+    np.float32: st.floats(allow_nan=False, width=32),
+    np.float16: st.floats(allow_nan=False, width=16),
+}
+
+
+@settings(deadline=None, max_examples=60)
+@given(data=st.data(), dtype=st.sampled_from(FLOATS))
+def test_bounds_and_monotonicity(data, dtype):
+    x = np.sort(np.array(data.draw(st.lists(finite[dtype], min_size=1, max_size=40)), dtype))
+    s = actlib.sigmoid(x)
+    assert ((s >= 0) & (s <= 1)).all()
+    assert (np.diff(s) >= 0).all(), f"not monotone at {x[np.argmin(np.diff(s))]!r}"
+    d = SIG.gradient(x)
+    assert ((d >= 0) & (d <= 0.25)).all()
+
+
+def test_monotone_on_every_float16():
+    x = np.arange(2**16, dtype=np.uint16).view(np.float16)
+    x = np.sort(x[np.isfinite(x)])
+    assert (np.diff(actlib.sigmoid(x)) >= 0).all()
+
+
+@settings(deadline=None, max_examples=100)
+@given(data=st.data(), dtype=st.sampled_from(FLOATS))
+def test_symmetry_within_the_bars(data, dtype):
+    # sigmoid(-x) = 1 - sigmoid(x). 1 - s cancels for large x, so the tolerance is absolute:
+    # each sigmoid is within B ULP <= B * eps * |value| (B = forward bar), 1 - s adds one
+    # rounding of half an ULP of its result; a subnormal ULP is at most the smallest subnormal.
+    x = np.array(data.draw(finite[dtype]), dtype)
+    fi = np.finfo(dtype)
+    bar = 2.0 if dtype == np.float64 else 1.0
+    s, s_neg = actlib.sigmoid(x), actlib.sigmoid(-x)
+    one_minus = dtype(1) - s
+    tol = float(fi.eps) * (bar * float(s) + bar * float(s_neg) + 0.5 * float(one_minus))
+    tol += (2 * bar + 1) * float(fi.smallest_subnormal)
+    assert abs(float(s_neg) - float(one_minus)) <= tol, (x, s_neg, one_minus)
+
+
+@settings(deadline=None, max_examples=60)
+@given(data=st.data(), dtype=st.sampled_from(FLOATS))
+def test_backward_is_grad_output_times_gradient(data, dtype):
+    pairs = data.draw(st.lists(st.tuples(st.floats(width=16), finite[dtype]), min_size=1,
+                               max_size=20))
+    x, g = (np.array(column, dtype) for column in zip(*pairs, strict=True))
+    with np.errstate(invalid="ignore", over="ignore"):  # inf * 0 = NaN is the expected answer
+        expected = g * SIG.gradient(x)
+    np.testing.assert_array_equal(SIG.backward(x, g), expected)

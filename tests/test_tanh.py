@@ -1,0 +1,97 @@
+"""Tanh: exact to the bars against mpmath, limits, gradient checks and properties."""
+
+import numpy as np
+import pytest
+from grids import FLOATS, KINDS, assert_elementwise_bar
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import actlib
+from actlib.testing import gradcheck, numerical_vjp, relative_error
+
+TANH = actlib.Tanh()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_ulp_bars_against_mpmath(dtype, kind):
+    assert_elementwise_bar("tanh", kind, dtype)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_limits_and_nan(dtype):
+    x = np.array([-np.inf, -0.0, 0.0, np.inf, np.nan], dtype=dtype)
+    np.testing.assert_array_equal(actlib.tanh(x), np.array([-1, 0, 0, 1, np.nan], dtype))
+    np.testing.assert_array_equal(TANH.gradient(x), np.array([0, 1, 1, 0, np.nan], dtype))
+
+
+def test_no_cancellation_near_zero_and_in_the_tails():
+    assert actlib.tanh(1e-8) == 1e-8  # the seed's 2 / (1 + exp(-2x)) - 1 is millions of ULP off
+    assert TANH.gradient(20.0) == pytest.approx(4 * np.exp(-40.0), rel=1e-15)  # 1 - t**2 gives 0
+
+
+def test_gradcheck_central_differences():
+    # |x| <= 6: beyond, tanh' ~ 4e^-2|x| drowns in the eps * |tanh| / h rounding of the difference
+    x = np.linspace(-6.0, 6.0, 241)
+    assert gradcheck(actlib.tanh, TANH.gradient, x) < 1e-6
+    x = np.random.default_rng(3).uniform(-4, 4, (3, 7))
+    g = np.random.default_rng(4).standard_normal((3, 7))
+    assert relative_error(TANH.backward(x, g), numerical_vjp(actlib.tanh, x, g)) < 1e-6
+
+
+finite = {w: st.floats(allow_nan=False, width=w) for w in (16, 32, 64)}
+WIDTH = {np.float16: 16, np.float32: 32, np.float64: 64}
+
+
+@settings(deadline=None, max_examples=60)
+@given(data=st.data(), dtype=st.sampled_from(FLOATS))
+def test_bounds_oddness_and_monotonicity(data, dtype):
+    x = np.array(data.draw(st.lists(finite[WIDTH[dtype]], min_size=1, max_size=40)), dtype)
+    x = np.sort(x)
+    t = actlib.tanh(x)
+    assert ((t >= -1) & (t <= 1)).all()
+    assert (np.diff(t) >= 0).all(), f"not monotone at {x[np.argmin(np.diff(t))]!r}"
+    np.testing.assert_array_equal(actlib.tanh(-x), -t)  # odd: both evaluate the same |x|
+    d = TANH.gradient(x)
+    assert ((d >= 0) & (d <= 1)).all()
+
+
+def test_monotone_on_every_float16():
+    x = np.arange(2**16, dtype=np.uint16).view(np.float16)
+    x = np.sort(x[np.isfinite(x)])
+    assert (np.diff(actlib.tanh(x)) >= 0).all()
+
+
+@settings(deadline=None, max_examples=100)
+@given(data=st.data(), dtype=st.sampled_from(FLOATS))
+def test_tanh_is_twice_sigmoid_of_2x_minus_1(data, dtype):
+    # tanh(x) = 2 sigmoid(2x) - 1, checked within the bars. Each side's error bound, with
+    # B ULP <= B * eps * |value| (subnormal ULPs are covered by the smallest subnormal):
+    #   tanh(x):            B_t * eps * |tanh(x)|
+    #   2 sigmoid(2x) - 1:  2 * B_s * eps * sigmoid(2x) (doubling is exact) + half an ULP for
+    #                       the subtraction, 0.5 * eps * |result|.
+    # Near 0 the right side cancels: sigmoid(2x) ~ 1/2, so its error is ~B_s * eps in absolute
+    # terms while tanh(x) ~ x may be far smaller. The identity therefore checks tanh only to
+    # about 2 eps absolute there; tanh's own bar near 0 is the mpmath test's job.
+    fi = np.finfo(dtype)
+    bound = float(fi.max) / 2  # so that 2x does not overflow
+    x = np.array(data.draw(st.floats(-bound, bound, width=WIDTH[dtype])), dtype)
+    bar = 2.0 if dtype == np.float64 else 1.0
+    t = actlib.tanh(x)
+    s2 = actlib.sigmoid(dtype(2) * x)
+    rhs = dtype(2) * s2 - dtype(1)
+    eps = float(fi.eps)
+    tol = eps * (bar * abs(float(t)) + 2 * bar * float(s2) + 0.5 * abs(float(rhs)))
+    tol += (2 * bar + 1) * float(fi.smallest_subnormal)
+    assert abs(float(t) - float(rhs)) <= tol, (x, t, rhs, tol)
+
+
+@settings(deadline=None, max_examples=60)
+@given(data=st.data(), dtype=st.sampled_from(FLOATS))
+def test_backward_is_grad_output_times_gradient(data, dtype):
+    pairs = data.draw(st.lists(st.tuples(st.floats(width=16), finite[WIDTH[dtype]]), min_size=1,
+                               max_size=20))
+    x, g = (np.array(column, dtype) for column in zip(*pairs, strict=True))
+    with np.errstate(invalid="ignore", over="ignore"):  # inf * 0 = NaN is the expected answer
+        expected = g * TANH.gradient(x)
+    np.testing.assert_array_equal(TANH.backward(x, g), expected)
