@@ -63,8 +63,15 @@ def _sigmoid_gradient64(x):
     np.negative(e, out=e)
     np.exp(e, out=e)
     d = e + 1.0
+    # as in _sigmoid64: 1 + e = d + lo exactly, and e / (d + lo)^2 = q (1 - 2 lo / d), q = e / d^2
+    lo = d - 1.0
+    np.subtract(e, lo, out=lo)
+    np.divide(lo, d, out=lo)
     np.multiply(d, d, out=d)
-    return np.divide(e, d, out=e)
+    np.divide(e, d, out=e)
+    np.multiply(lo, e, out=lo)
+    lo *= 2.0
+    return np.subtract(e, lo, out=e)
 
 
 class Sigmoid(Activation):
