@@ -45,7 +45,7 @@ def test_nonnegative_monotone_identity_on_positives(data, dtype):
     x = np.sort(np.array(data.draw(st.lists(finite[WIDTH[dtype]], min_size=1, max_size=40)),
                          dtype))
     r = actlib.relu(x)
-    assert (r >= 0).all() and (np.diff(r) >= 0).all()
+    assert (r >= 0).all() and (r[1:] >= r[:-1]).all()
     np.testing.assert_array_equal(r[x > 0], x[x > 0])
 
 
