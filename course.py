@@ -110,7 +110,13 @@ def compat():
                 failures.append(version)
             continue
         env_dir = ROOT / f".venv-py{version}"
-        py = ensure_env(env_dir, [".", numpy_req, *TEST_REQS], base_python=base)
+        py = ensure_env(env_dir, [numpy_req, *TEST_REQS], base_python=base)
+        # Build actlib's wheel from this checkout and install it afresh every run, so the tests
+        # see the code as it is now (and the wheel is proven to build).
+        if run(py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+               "--no-deps", "--force-reinstall", ".") != 0:
+            failures.append(version)
+            continue
         run(py, "-c", "import sys, numpy; print('python', sys.version.split()[0], "
             "'numpy', numpy.__version__)")
         if run(py, "-m", "pytest", "-q", "--doctest-modules", "--doctest-glob=README.md",
