@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._base import Activation, as_float_array, as_result, check_finite_param, in_float64
+from ._base import Activation, as_float_array, as_result, check_finite_param
 
 
 def leaky_relu(x, negative_slope=0.01):
@@ -42,16 +42,16 @@ def leaky_relu(x, negative_slope=0.01):
     """
     slope = check_finite_param(negative_slope, "negative_slope")
     x = as_float_array(x, "leaky_relu")
-    return as_result(in_float64(lambda v: _leaky_relu64(v, slope), x))
-
-
-def _leaky_relu64(x, slope):
     if slope == 0:
-        return np.maximum(x, 0.0)
+        return as_result(np.maximum(x, x.dtype.type(0)))  # 0 * -inf would be NaN
+    # slope * x in float64, rounded once to x's dtype, written straight into the result.
+    out = np.empty_like(x)
     with np.errstate(over="ignore"):  # |slope| > 1 near the float max: +-inf is the right answer
-        out = x * slope
-    np.copyto(out, x, where=x > 0)
-    return out
+        np.multiply(x, slope, out=out, dtype=np.float64, casting="same_kind")
+    # For slope <= 1, f(x) = max(x, slope * x); for slope > 1, min(x, slope * x). Rounding is
+    # monotonic, so the comparison still picks the right side. Branch-free, unlike np.where.
+    pick = np.maximum if slope <= 1 else np.minimum
+    return as_result(pick(out, x, out=out))
 
 
 class LeakyReLU(Activation):
@@ -86,6 +86,11 @@ class LeakyReLU(Activation):
         array([0.01, 0.01, 1.  ,  nan])
         """
         x = as_float_array(x, "LeakyReLU.gradient")
-        out = np.where(x > 0, x.dtype.type(1), x.dtype.type(self.negative_slope))
+        slope = x.dtype.type(self.negative_slope)
+        if 0 <= slope <= 1:
+            # max(sign(x), slope): 1 for x > 0, slope for x <= 0, NaN at NaN; branch-free.
+            out = np.sign(x, out=np.empty_like(x))  # out= keeps a 0-d input an array
+            return as_result(np.maximum(out, slope, out=out))
+        out = np.where(x > 0, x.dtype.type(1), slope)
         np.copyto(out, x, where=np.isnan(x))
         return as_result(out)
