@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from ._base import Activation, as_float_array, as_grad_output, as_result, in_float64
+from ._base import Activation, as_float_array, as_grad_output, as_result
 
 
 def _check_axis(axis, ndim, name):
@@ -57,26 +57,34 @@ def softmax(x, axis=-1):
     """
     x = as_float_array(x, "softmax")
     axis = _check_axis(_integer_axis(axis, "softmax"), x.ndim, "softmax")
-    return in_float64(lambda v: _softmax64(v, axis), x)
+    return _softmax64(x, axis).astype(x.dtype, copy=False)
 
 
 def _shifted_exp(x, axis):
-    """``exp(x - max)`` along ``axis``: every value in [0, 1], the max's exactly 1."""
-    m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+    """``exp(x - max)`` along ``axis`` in float64 (each in [0, 1]), and where the max is.
+
+    ``x`` may be float16/32/64; the difference is taken in float64 (NumPy casts inside the ufunc,
+    block by block), where it is exact or within half a float64 ULP. The max's exp is exactly 1.
+    """
+    if x.shape[axis] == 0:
+        return np.zeros(x.shape), np.zeros(x.shape[:axis] + (1,) + x.shape[axis + 1 :], int)
+    k = np.argmax(x, axis=axis, keepdims=True)  # the first NaN, if any: then m is NaN
+    m = np.take_along_axis(x, k, axis=axis)
     # Slices whose max is +-inf: shift by 0 instead (inf - inf would be NaN, with a warning).
     # A NaN max stays: the whole slice turns NaN before exp, which then cannot overflow.
     with np.errstate(over="ignore"):  # x_i - m below -max: -inf, and exp(-inf) = 0 is exact
-        z = x - np.where(np.isinf(m), 0.0, m)
+        z = np.subtract(x, np.where(np.isinf(m), 0, m), dtype=np.float64)
     if np.any(m == np.inf):
         # A slice with +inf entries keeps just those (exp(0) = 1 each) and drops the rest.
         plus_inf = np.broadcast_to(m == np.inf, x.shape)
         z = np.where(plus_inf, np.where(x == np.inf, 0.0, -np.inf), z)
     with np.errstate(under="ignore"):
-        return np.exp(z, out=z)
+        return np.exp(z), k  # not in place: NumPy's SIMD exp skips out= aliasing its input
 
 
 def _softmax64(x, axis):
-    e = _shifted_exp(x, axis)
+    """Softmax of ``x`` (float16/32/64) along ``axis``, in float64."""
+    e = _shifted_exp(x, axis)[0]
     s = np.sum(e, axis=axis, keepdims=True)
     with np.errstate(invalid="ignore"):  # an all -inf slice is 0 / 0: NaN, no distribution
         return np.divide(e, s, out=e)
@@ -111,7 +119,7 @@ def _jacobian_last_axis64(x):
     ``p + p_lo``; the products ``p_i p_j`` are then exact (Dekker) until the final rounding. What
     remains is the error of NumPy's ``exp`` in each factor.
     """
-    e = _shifted_exp(x, -1)
+    e = _shifted_exp(x, -1)[0]
     n = e.shape[-1]
     rows = e.reshape(math.prod(e.shape[:-1]), n)
     sums = np.array([_exact_sum(r) for r in rows]).reshape(e.shape[:-1] + (2,))
@@ -185,7 +193,7 @@ class Softmax(Activation):
         """
         x = as_float_array(x, "Softmax.gradient")
         axis = _check_axis(self.axis, x.ndim, "Softmax.gradient")
-        jac = _jacobian_last_axis64(np.moveaxis(x.astype(np.float64), axis, -1))
+        jac = _jacobian_last_axis64(np.moveaxis(x, axis, -1))
         return np.moveaxis(jac, -2, axis).astype(x.dtype, copy=False)
 
     def backward(self, x, grad_output):
@@ -212,14 +220,18 @@ class Softmax(Activation):
         x = as_float_array(x, "Softmax.backward")
         g = as_grad_output(grad_output, x, "Softmax.backward")
         axis = _check_axis(self.axis, x.ndim, "Softmax.backward")
-        p = _softmax64(x.astype(np.float64), axis)
-        g = g.astype(np.float64)
-        if p.shape[axis] > 0:
-            k = np.argmax(p, axis=axis, keepdims=True)  # NaN slices: p_k is NaN, no shift
-            g_k = np.take_along_axis(g, k, axis=axis)
-            dominant = (np.take_along_axis(p, k, axis=axis) > 0.5) & np.isfinite(g_k)
-            if dominant.any():
-                g = g - np.where(dominant, g_k, 0.0)
-        with np.errstate(under="ignore"):
-            dot = np.sum(g * p, axis=axis, keepdims=True)
-            return as_result((p * (g - dot)).astype(x.dtype, copy=False))
+        e, k = _shifted_exp(x, axis)
+        s = np.sum(e, axis=axis, keepdims=True)
+        g = g.astype(np.float64, copy=False)
+        with np.errstate(invalid="ignore", under="ignore"):  # all -inf slices: 0 / 0, NaN
+            p = np.divide(e, s, out=e)
+            # The largest p is p_k = 1 / s (its exp is exactly 1): p_k > 1/2 exactly where s < 2.
+            dominant = s < 2.0
+            if x.shape[axis] and dominant.any():
+                g_k = np.take_along_axis(g, k, axis=axis)
+                g = g - np.where(dominant & np.isfinite(g_k), g_k, 0.0)
+            gp = g * p
+            dot = np.sum(gp, axis=axis, keepdims=True)
+            out = np.subtract(g, dot, out=gp)  # gp's buffer, no longer needed
+            np.multiply(out, p, out=out)
+        return as_result(out.astype(x.dtype, copy=False))
