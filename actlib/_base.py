@@ -44,24 +44,6 @@ def as_result(out):
     return out[()] if out.ndim == 0 else out
 
 
-def in_float64(kernel, x):
-    """Apply a float64 ``kernel`` to ``x`` and round the result once to ``x``'s dtype.
-
-    For float16 and float32 this is the simple road to <= 1 ULP: a kernel accurate to a few float64
-    ULP, rounded once, is off by at most half a narrow ULP plus a hair.
-    """
-    if x.ndim == 0:  # kernels write with out=, which a NumPy scalar (what ufuncs return) lacks
-        return in_float64(kernel, x.reshape(1)).reshape(())
-    # A result in the subnormal range (or rounding to 0) is the correctly rounded answer, not an
-    # error: underflow is ignored even under np.seterr(all="raise").
-    with np.errstate(under="ignore"):
-        if x.dtype == np.float64:
-            return kernel(x)
-        result = kernel(x.astype(np.float64))
-        with np.errstate(over="ignore"):  # beyond the narrow dtype's max, +-inf is the rounding
-            return result.astype(x.dtype)
-
-
 # Elements per block in blockwise(): its handful of float64 scratch buffers (256 KiB each) stay
 # within a 2 MiB L2 cache, and the per-block Python overhead stays a few percent.
 BLOCK = 32768
