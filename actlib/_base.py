@@ -133,4 +133,5 @@ def as_grad_output(grad_output, x, name):
             f"{name}(): grad_output has shape {g.shape} but x has shape {x.shape}; "
             "they must be equal"
         )
-    return g.astype(x.dtype, copy=False)
+    with np.errstate(over="ignore"):  # beyond x's dtype's range, +-inf is the right rounding
+        return g.astype(x.dtype, copy=False)
