@@ -61,6 +61,6 @@ class ReLU(Activation):
         """
         x = as_float_array(x, "ReLU.gradient")
         # max(sign(x), 0): 1 for x > 0, 0 for x <= 0, NaN at NaN. Branch-free, unlike np.heaviside
-        # or np.where, which are 6-15x slower when the signs of x are random.
+        # or np.where, which are several times slower when the signs of x are random.
         out = np.sign(x, out=np.empty_like(x))  # out= keeps a 0-d input an array
         return as_result(np.maximum(out, x.dtype.type(0), out=out))
