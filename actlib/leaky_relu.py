@@ -46,7 +46,8 @@ def leaky_relu(x, negative_slope=0.01):
         return as_result(np.maximum(x, x.dtype.type(0)))  # 0 * -inf would be NaN
     # slope * x in float64, rounded once to x's dtype, written straight into the result.
     out = np.empty_like(x)
-    with np.errstate(over="ignore"):  # |slope| > 1 near the float max: +-inf is the right answer
+    # |slope| > 1 near the float max gives +-inf, a tiny x a subnormal or 0: the right roundings.
+    with np.errstate(over="ignore", under="ignore"):
         np.multiply(x, slope, out=out, dtype=np.float64, casting="same_kind")
     # For slope <= 1, f(x) = max(x, slope * x); for slope > 1, min(x, slope * x). Rounding is
     # monotonic, so the comparison still picks the right side. Branch-free, unlike np.where.

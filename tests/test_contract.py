@@ -182,3 +182,16 @@ def test_grad_output_beyond_the_dtype_rounds_to_inf_quietly(act, dtype):
     y = act.backward(x, g)
     assert y.dtype == dtype
     assert np.isinf(y[0]) or np.isnan(y[0])
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("act", ACTS + [actlib.LeakyReLU(0.3), actlib.LeakyReLU(3.0)],
+                         ids=lambda a: repr(a))
+def test_quiet_even_when_every_floating_point_flag_raises(act, dtype):
+    # Underflow too: a subnormal result, or one rounding to 0, is the correct rounding, so no
+    # method may raise under np.seterr(all="raise").
+    x = special_values(dtype)
+    tiny = np.full_like(x, np.finfo(dtype).smallest_subnormal)
+    with np.errstate(all="raise"):
+        for g in (np.ones_like(x), tiny, x):
+            act(x), act.gradient(x), act.backward(x, g)
