@@ -48,7 +48,7 @@ def sigmoid(x):
 def _sigmoid64(x, t, e, lo):
     np.abs(x, out=t)
     np.negative(t, out=t)
-    np.exp(t, out=e)  # e = exp(-|x|) in (0, 1]. Not in place: NumPy's SIMD exp skips that case.
+    np.exp(t, out=e)  # e = exp(-|x|) in (0, 1]; t is free again for 1 + e
     d = np.add(e, 1.0, out=t)
     # Rounding 1 + e costs up to 1 ULP of the result (2.19 ULP in all at x = -3.464 without
     # this). Its error lo = (1 + e) - d is exact (Fast2Sum, as 1 >= e), and n / (d + lo) is

@@ -79,7 +79,7 @@ def _shifted_exp(x, axis):
         plus_inf = np.broadcast_to(m == np.inf, x.shape)
         z = np.where(plus_inf, np.where(x == np.inf, 0.0, -np.inf), z)
     with np.errstate(under="ignore"):
-        return np.exp(z), k  # not in place: NumPy's SIMD exp skips out= aliasing its input
+        return np.exp(z, out=z), k
 
 
 def _softmax64(x, axis):
@@ -98,7 +98,7 @@ def _split(a):
 
 
 def _two_product(a, b):
-    """``a * b = hi + lo`` exactly (Dekker), for ``|a|, |b| <= n`` away from underflow."""
+    """``a * b = hi + lo`` exactly (Dekker), barring overflow of ``a * 2**27`` and underflow."""
     hi = a * b
     a_hi, a_lo = _split(a)
     b_hi, b_lo = _split(b)
