@@ -26,6 +26,11 @@ FLOATS = (np.float16, np.float32, np.float64)
 
 # The bars of issue 2, in ULP: (forward, derivative).
 BARS = {np.float64: (2.0, 4.0), np.float32: (1.0, 1.0), np.float16: (1.0, 1.0)}
+# Softmax's bar, for the forward (ULP beyond the rounding of x_i - max), the Jacobian (ULP) and
+# backward (units of eps * sum_i |J_ij g_i|, the vector-Jacobian product's conditioning).
+SOFTMAX_BARS = {np.float64: 4.0, np.float32: 1.0, np.float16: 1.0}
+# The Jacobian and VJP references are O(n^2) mpmath work per row: only rows up to this length.
+JAC_MAX_LEN = 64
 
 # Where things happen, per dtype: exp(x) overflows past log(max); sigmoid'(x) ~ e^-|x| goes
 # subnormal past -log(tiny) and rounds to 0 past -log(smallest subnormal / 2); tanh'(x) ~ 4e^-2|x|

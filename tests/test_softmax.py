@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 from grids import (
     FLOATS,
+    JAC_MAX_LEN,
+    SOFTMAX_BARS,
     grad_outputs,
     softmax_jacobian_reference,
     softmax_reference,
@@ -19,13 +21,9 @@ import actlib
 from actlib.testing import numerical_jacobian, numerical_vjp, relative_error, ulp_error
 
 SM = actlib.Softmax()
-FORWARD_BAR = {np.float64: 4.0, np.float32: 1.0, np.float16: 1.0}
-# The derivative bar. J_ij = -p_i p_j in plain float64 reached 6.1 ULP here; the exact row sum
-# and error-free products of Softmax.gradient bring it to 2.0.
-JACOBIAN_BAR = {np.float64: 4.0, np.float32: 1.0, np.float16: 1.0}
-# backward: |error| <= K * eps * sum_i |J_ij g_i| (the VJP's conditioning)
-VJP_BAR = {np.float64: 4.0, np.float32: 1.0, np.float16: 1.0}
-JAC_MAX_LEN = 64
+# One bar, grids.SOFTMAX_BARS, for the forward, the Jacobian and backward. The Jacobian as plain
+# -p_i p_j in float64 reached 6.1 ULP here; the exact row sum and error-free products of
+# Softmax.gradient bring it to 2.0. backward: |error| <= K * eps * sum_i |J_ij g_i|.
 
 
 def _worst(pairs):
@@ -41,7 +39,7 @@ def test_forward_ulp_bar(dtype):
         err = ulp_error(p, exact)
         results.append((err.max(), f"row of {row.size}: " + worst_case(row, p, exact, err)))
     worst, where = _worst(results)
-    assert worst <= FORWARD_BAR[dtype], where
+    assert worst <= SOFTMAX_BARS[dtype], where
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
@@ -56,7 +54,7 @@ def test_jacobian_against_mpmath(dtype):
         results.append((err.max(), f"row {row!r}, J[{i}, {j}] = {jac[i, j]!r}, exact "
                                    f"{float(exact[i, j])!r}: {err.max():.3f} ULP"))
     worst, where = _worst(results)
-    assert worst <= JACOBIAN_BAR[dtype], where
+    assert worst <= SOFTMAX_BARS[dtype], where
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
@@ -74,9 +72,9 @@ def test_backward_within_the_vjp_conditioning(dtype):
             fi = np.finfo(dtype)
             via_jac = np.einsum("ij,i->j", SM.gradient(row), g)
             diff = np.abs(via_jac - out) / (fi.eps * cond + fi.smallest_subnormal)
-            assert diff.max() <= VJP_BAR[dtype], (row, g, diff.max())
+            assert diff.max() <= SOFTMAX_BARS[dtype], (row, g, diff.max())
     worst, where = _worst(results)
-    assert worst <= VJP_BAR[dtype], where
+    assert worst <= SOFTMAX_BARS[dtype], where
 
 
 def test_dominated_row_keeps_the_small_share():
@@ -175,4 +173,4 @@ def test_rows_sum_to_one_and_lie_in_0_1(data, dtype):
     p = actlib.softmax(x)
     assert ((p >= 0) & (p <= 1)).all()
     total = np.sum(p.astype(np.float64))
-    assert abs(total - 1) <= (FORWARD_BAR[dtype] + n) * np.finfo(dtype).eps, (x, total)
+    assert abs(total - 1) <= (SOFTMAX_BARS[dtype] + n) * np.finfo(dtype).eps, (x, total)

@@ -11,7 +11,9 @@ from grids import (
     BARS,
     ELEMENTWISE,
     FLOATS,
+    JAC_MAX_LEN,
     KINDS,
+    SOFTMAX_BARS,
     elementwise_errors,
     grad_outputs,
     softmax_jacobian_reference,
@@ -23,8 +25,6 @@ from grids import (
 
 import actlib
 from actlib.testing import ulp_error
-
-JAC_MAX_LEN = 64  # as in test_softmax.py
 
 
 def main():
@@ -49,10 +49,11 @@ def main():
             bwd = max(bwd, vjp_error(sm.backward(r, g), value, cond, dtype).max())
         n = sum(r.size for r in rows)
         d = np.dtype(dtype).name
-        print(f"{'softmax':<12} {d:<8} {'forward':<9} {n:>7} {fwd:>10.3f}  ULP")
-        print(f"{'softmax':<12} {d:<8} {'jacobian':<9} {len(small):>7} {jac:>10.3f}  ULP")
+        bar = SOFTMAX_BARS[dtype]
+        print(f"{'softmax':<12} {d:<8} {'forward':<9} {n:>7} {fwd:>10.3f}  {bar:g} ULP")
+        print(f"{'softmax':<12} {d:<8} {'jacobian':<9} {len(small):>7} {jac:>10.3f}  {bar:g} ULP")
         print(f"{'softmax':<12} {d:<8} {'backward':<9} {len(small):>7} {bwd:>10.3f}  "
-              "eps * sum_i |J_ij g_i|")
+              f"{bar:g} eps * sum_i |J_ij g_i|")
 
 
 if __name__ == "__main__":
