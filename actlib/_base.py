@@ -53,11 +53,13 @@ BLOCK = 65536
 def blockwise(kernel, x, scratch):
     """Evaluate a float64 ``kernel`` over ``x`` in cache-sized blocks; round once to ``x``'s dtype.
 
-    ``kernel(v, *buffers)`` receives a float64 block ``v`` and ``scratch`` float64 buffers of the
-    same length, and returns its result in one of the buffers. For float64 input ``v`` is a view
-    of the input, so a kernel never writes to it. A kernel of k NumPy passes over whole arrays
-    would stream k arrays through memory and allocate several of them; block by block, every
-    pass runs in cache and the extra memory is ``scratch`` blocks, whatever the size of ``x``.
+    ``kernel(v, out, *buffers)`` receives a float64 block ``v``, the block ``out`` of the result
+    (``x``'s dtype) and ``scratch`` float64 buffers of ``v``'s length, and writes its result into
+    ``out`` with its last ufunc: for float16/32 that ufunc computes in float64 and rounds once as
+    it stores. For float64 input ``v`` is a view of the input, so a kernel never writes to it. A
+    kernel of k NumPy passes over whole arrays would stream k arrays through memory and allocate
+    several of them; block by block, every pass runs in cache and the extra memory is ``scratch``
+    blocks, whatever the size of ``x``.
     """
     flat = x.reshape(-1)  # a view unless x is not C-contiguous
     out = np.empty(x.shape, x.dtype)
@@ -73,7 +75,7 @@ def blockwise(kernel, x, scratch):
             if narrow:
                 np.copyto(views[0], block)
                 block = views.pop(0)
-            out_flat[start : start + block.size] = kernel(block, *views)
+            kernel(block, out_flat[start : start + block.size], *views)
     return out
 
 

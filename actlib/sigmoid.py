@@ -45,7 +45,7 @@ def sigmoid(x):
         return as_result(blockwise(_sigmoid_narrow, x, scratch=3))
 
 
-def _sigmoid64(x, t, e, lo):
+def _sigmoid64(x, out, t, e, lo):
     np.abs(x, out=t)
     np.negative(t, out=t)
     np.exp(t, out=e)  # e = exp(-|x|) in (0, 1]; t is free again for 1 + e
@@ -61,10 +61,10 @@ def _sigmoid64(x, t, e, lo):
     q = np.maximum(e, np.greater_equal(x, 0.0), out=e)
     np.divide(q, d, out=q)
     np.multiply(lo, q, out=lo)
-    return np.subtract(q, lo, out=q)
+    np.subtract(q, lo, out=out)
 
 
-def _sigmoid_narrow(x, t, e, _):
+def _sigmoid_narrow(x, out, t, e, _):
     # float16/32 values in float64: the plain 1 / (1 + exp(-x)) is within 3.4 float64 ULP,
     # far below half a float32 ULP, so rounding it once is enough. For x < -709.78, exp(-x)
     # overflows to inf and 1 / (1 + inf) = 0 is the right answer: float32 holds nothing below
@@ -72,10 +72,10 @@ def _sigmoid_narrow(x, t, e, _):
     np.negative(x, out=t)
     np.exp(t, out=e)
     e += 1.0
-    return np.divide(1.0, e, out=e)
+    np.divide(1.0, e, out=out)  # rounds once to float16/32
 
 
-def _sigmoid_gradient64(x, t, e, lo):
+def _sigmoid_gradient64(x, out, t, e, lo):
     np.abs(x, out=t)
     np.negative(t, out=t)
     np.exp(t, out=e)  # e = exp(-|x|)
@@ -88,17 +88,17 @@ def _sigmoid_gradient64(x, t, e, lo):
     q = np.divide(e, d, out=e)
     np.multiply(lo, q, out=lo)
     lo *= 2.0
-    return np.subtract(q, lo, out=q)
+    np.subtract(q, lo, out=out)
 
 
-def _sigmoid_gradient_narrow(x, t, e, _):
+def _sigmoid_gradient_narrow(x, out, t, e, _):
     # e / (1 + e)^2 in float64 is within about 4 float64 ULP: rounded once, <= 0.5 ULP + a hair.
     np.abs(x, out=t)
     np.negative(t, out=t)
     np.exp(t, out=e)
     d = np.add(e, 1.0, out=t)
     np.multiply(d, d, out=d)
-    return np.divide(e, d, out=e)
+    np.divide(e, d, out=out)
 
 
 class Sigmoid(Activation):

@@ -5,6 +5,7 @@ Run from the repository root, with actlib installed (``python3 course.py`` sets 
     .venv/bin/python benchmarks/bench.py            # 10**6 elements, 15 repeats (about a minute)
     .venv/bin/python benchmarks/bench.py --quick    # 3 repeats: a smoke run of a few seconds
     .venv/bin/python benchmarks/bench.py --n 100000 --repeat 31
+    .venv/bin/python benchmarks/bench.py --only softmax --only tanh
 
 What it measures, for relu, leaky_relu, sigmoid, tanh and softmax, in float64 and float32:
 
@@ -176,6 +177,8 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0, help="random seed of the inputs")
     parser.add_argument("--cold", action="store_true",
                         help="do not warm the allocator: include first-touch page faults")
+    parser.add_argument("--only", metavar="NAME", action="append",
+                        help="time only this activation (relu, ..., softmax); repeatable")
     args = parser.parse_args(argv)
     if args.n < 1:
         parser.error("--n must be at least 1")
@@ -206,6 +209,8 @@ def main(argv=None):
     failures = []
     with np.errstate(all="ignore"):  # the naive formulas overflow in exp; keep the output clean
         for name, op, dtype, naive, fast, note in cases(args.n, rng):
+            if args.only and name not in args.only:
+                continue
             naive_times, fast_times = time_pair(naive, fast, repeat, min_seconds)
             t_naive = statistics.median(naive_times)
             t_fast = statistics.median(fast_times)

@@ -1,5 +1,7 @@
 """Softmax: ULP bars beyond exp(x_i - max)'s conditioning; Jacobian, VJP, limits, properties."""
 
+import importlib
+
 import numpy as np
 import pytest
 from grids import (
@@ -20,6 +22,7 @@ from hypothesis import strategies as st
 import actlib
 from actlib.testing import numerical_jacobian, numerical_vjp, relative_error, ulp_error
 
+softmax_module = importlib.import_module("actlib.softmax")  # actlib.softmax is the function
 SM = actlib.Softmax()
 # One bar, grids.SOFTMAX_BARS, for the forward, the Jacobian and backward. The Jacobian as plain
 # -p_i p_j in float64 reached 6.1 ULP here; the exact row sum and error-free products of
@@ -119,6 +122,26 @@ def test_non_last_axis_and_jacobian_layout():
                                rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(actlib.Softmax(axis=0).gradient(x[:, 0, 0]),
                                SM.gradient(x[:, 0, 0]), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize(("shape", "axis", "order", "cut"), [
+    ((37, 11), -1, "C", True), ((5, 7, 9), 1, "C", True), ((5, 7, 9), 2, "C", True),
+    ((37, 11), -1, "F", False), ((11, 37), 0, "C", False), ((50,), 0, "C", False),
+])
+def test_pieces_give_the_bits_of_the_whole_array(monkeypatch, dtype, shape, axis, order, cut):
+    # Inputs over PIECE elements are computed piece by piece; with pieces of a few elements,
+    # every cut is exercised, and the bits must be those of the whole array.
+    rng = np.random.default_rng(9)
+    x = np.asarray((rng.standard_normal(shape) * 30).astype(dtype), order=order)
+    x[(0,) * x.ndim] = 100  # a dominated slice: backward's shift by g_k
+    g = rng.standard_normal(shape).astype(dtype)
+    act = actlib.Softmax(axis)
+    whole = act(x), act.backward(x, g)
+    monkeypatch.setattr(softmax_module, "PIECE", 7)
+    assert (len(list(softmax_module._pieces(x, axis % x.ndim))) > 1) == cut
+    for piecewise, expected in zip((act(x), act.backward(x, g)), whole, strict=True):
+        np.testing.assert_array_equal(piecewise, expected)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
