@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent
 NOTEBOOKS = sorted(glob.glob(str(ROOT / "notebooks" / "[0-9][0-9]_*.ipynb")))
 SANITIZE = ROOT / "notebooks" / "nbval-sanitize.cfg"
 # The compatibility matrix: (python, numpy requirement). Oldest supported and newest.
-COMPAT = [("3.10", "numpy==1.26.4"), ("3.13", "numpy")]
+COMPAT = [("3.10", "numpy==2.0.2"), ("3.13", "numpy")]
 TEST_REQS = ["pytest>=8", "hypothesis>=6.100", "mpmath>=1.3"]
 
 
