@@ -15,6 +15,9 @@ process (``functools.lru_cache``): the tests of one activation and the report re
   few are measured again in mpmath. The grid's few thousand points there miss rare worst cases.
 * :func:`softmax_rows` -- rows of many lengths, scales and spreads, and the exact references
   for softmax, its Jacobian and its vector-Jacobian product.
+* :func:`softmax_screen_worst` -- the dense screen for softmax: seeded random batches of rows
+  (:func:`softmax_screen_rows`) measured against long-double references, the worst rows
+  measured again in mpmath with the references of the fixed rows.
 """
 
 import functools
@@ -362,14 +365,18 @@ def _shifts(row):
     return [mp.mpf(float(v)) - mp.mpf(float(m)) for v in row]
 
 
-@functools.cache
-def _softmax_exact(dtype, max_len, index):
-    row = softmax_rows(dtype, max_len)[index]
+def softmax_exact(row):
+    """Exact softmax of the 1-d ``row`` from its :func:`_shifts` (an object array of mpmath)."""
     with mp.workprec(200):
         e = [mp.exp(d) for d in _shifts(row)]
         s = mp.fsum(e)
         p = [v / s for v in e]
     return np.array(p, dtype=object)
+
+
+@functools.cache
+def _softmax_exact(dtype, max_len, index):
+    return softmax_exact(softmax_rows(dtype, max_len)[index])
 
 
 def softmax_reference(dtype, max_len=None):
@@ -378,9 +385,8 @@ def softmax_reference(dtype, max_len=None):
     return [_softmax_exact(dtype, max_len, i) for i in range(len(rows))]
 
 
-@functools.cache
-def _jacobian_exact(dtype, max_len, index):
-    p = _softmax_exact(dtype, max_len, index)
+def jacobian_exact(p):
+    """Exact ``J[i, j] = p_i (delta_ij - p_j)`` from the exact probabilities ``p``."""
     n = p.size
     with mp.workprec(200):
         jac = np.empty((n, n), dtype=object)
@@ -393,43 +399,304 @@ def _jacobian_exact(dtype, max_len, index):
     return jac
 
 
+@functools.cache
+def _jacobian_exact(dtype, max_len, index):
+    return jacobian_exact(_softmax_exact(dtype, max_len, index))
+
+
 def softmax_jacobian_reference(dtype, max_len):
     """Exact Jacobians ``J[i, j] = p_i (delta_ij - p_j)`` of the rows up to ``max_len``."""
     rows = softmax_rows(dtype, max_len)
     return [_jacobian_exact(dtype, max_len, i) for i in range(len(rows))]
 
 
+def draw_grad_outputs(rng, shape, dtype):
+    """Incoming gradients of ``shape``: mixed signs and magnitudes (1e-3 to 1e3)."""
+    return (rng.standard_normal(shape) * 10.0 ** rng.uniform(-3, 3, shape)).astype(dtype)
+
+
 def grad_outputs(dtype, max_len=None):
-    """Seeded incoming gradients, one per row: mixed signs and magnitudes (1e-3 to 1e3)."""
+    """Seeded incoming gradients (:func:`draw_grad_outputs`), one per softmax_rows row."""
     rng = np.random.default_rng(11)
-    out = []
-    for row in softmax_rows(dtype, max_len):
-        g = rng.standard_normal(row.size) * 10.0 ** rng.uniform(-3, 3, row.size)
-        out.append(g.astype(dtype))
-    return out
+    return [draw_grad_outputs(rng, row.size, dtype) for row in softmax_rows(dtype, max_len)]
 
 
-def vjp_exact(jac, g):
-    """Exact ``(J^T g)_j`` and the VJP's conditioning ``sum_i |J_ij g_i|``, as float64 arrays."""
-    n = g.size
+def vjp_exact(p, g):
+    r"""Exact ``(J^T g)_j`` and the VJP's conditioning ``sum_i |J_ij g_i|``, from the exact ``p``.
+
+    With :math:`J_{ij} = p_i (\delta_{ij} - p_j)` and :math:`1 - p_j = \sum_{i \ne j} p_i`:
+
+    .. math::
+
+        (J^\top g)_j = p_j \Bigl(g_j - \sum_i p_i g_i\Bigr)
+                     = p_j \sum_{i \ne j} p_i (g_j - g_i), \qquad
+        \sum_i |J_{ij} g_i| = p_j \Bigl(|g_j| \sum_{i \ne j} p_i + \sum_{i \ne j} p_i |g_i|\Bigr)
+
+    O(n), without the Jacobian: the first forms (a sum over all ``i``, less the ``j``-th term)
+    for every ``j`` but the largest ``p_k``, where they cancel (``p_k`` can be within 1e-300 of
+    1, and ``g_k - sum_i p_i g_i`` then keeps nothing at any precision) and the sums over
+    ``i != k`` are taken directly. Every other ``p_j`` is at most 1/2, so there nothing cancels
+    beyond what the conditioning itself allows. The value as an object array, the conditioning as
+    float64.
+    """
+    n = p.size
+    k = max(range(n), key=lambda i: p[i])
     with mp.workprec(200):
         gm = [mp.mpf(float(v)) for v in g]
-        value = [mp.fsum(jac[i, j] * gm[i] for i in range(n)) for j in range(n)]
-        cond = [mp.fsum(abs(jac[i, j] * gm[i]) for i in range(n)) for j in range(n)]
+        dot = mp.fsum(pj * gj for pj, gj in zip(p, gm, strict=True))
+        value = [pj * (gj - dot) for pj, gj in zip(p, gm, strict=True)]
+        value[k] = p[k] * mp.fsum(p[i] * (gm[k] - gm[i]) for i in range(n) if i != k)
+        weighted = [pj * abs(gj) for pj, gj in zip(p, gm, strict=True)]
+        total = mp.fsum(weighted)
+        others = [1 - pj for pj in p]
+        rest = [total - w for w in weighted]
+        others[k] = mp.fsum(p[i] for i in range(n) if i != k)
+        rest[k] = mp.fsum(weighted[i] for i in range(n) if i != k)
+        cond = [p[j] * (abs(gm[j]) * others[j] + rest[j]) for j in range(n)]
     return np.array(value, dtype=object), np.array([float(c) for c in cond])
 
 
 def vjp_error(computed, exact, cond, dtype):
     """``|computed - exact|`` in units of ``eps * sum_i |J_ij g_i|`` (``eps`` of ``dtype``).
 
-    The smallest subnormal is added to the scale: a result that underflows is judged in
-    absolute terms there, as ULP errors are.
+    ``exact`` is what :func:`vjp_exact` returns (mpmath numbers) or, for the dense screen, a
+    long-double array of any shape (:func:`_ld_softmax_vjp`). The smallest subnormal is added to
+    the scale: a result that underflows is judged in absolute terms there, as ULP errors are.
     """
     fi = np.finfo(dtype)
-    scale = float(fi.eps) * cond + float(fi.smallest_subnormal)
-    pairs = zip(computed, exact, strict=True)
-    diff = np.array([float(abs(mp.mpf(float(c)) - y)) for c, y in pairs])
-    return diff / scale
+    eps, tiny = float(fi.eps), float(fi.smallest_subnormal)
+    if exact.dtype != object:
+        scale = eps * cond + tiny
+        return (np.abs(computed.astype(exact.dtype) - exact) / scale).astype(np.float64)
+    # the scale in mpmath: eps * cond can be subnormal in float64, where it would round
+    with mp.workprec(200):
+        return np.array([float(abs(mp.mpf(float(c)) - y) / (eps * mp.mpf(float(k)) + tiny))
+                         for c, y, k in zip(computed, exact, cond, strict=True)])
+
+
+# ----------------------------------------------------------------------------------------------
+# The softmax screen: seeded random batches of rows, measured against long double, the worst rows
+# measured again in mpmath (softmax_exact, jacobian_exact, vjp_exact), as screen_worst does for
+# the elementwise activations. The grid's ~100 fixed rows missed float64's worst cases.
+#
+# The long-double references start where _shifts does (float64: the rounded differences
+# fl(x_i - max); float16/32: the differences taken in long double, exact unless the two entries
+# are some 40 binades apart, and then within 2**-64 of x_i - max, far below a float32 ULP once
+# through exp) and follow the same mathematics as the mpmath ones, with the same care where it
+# cancels: at the largest p_k, 1 - p_k and g_k - sum_i p_i g_i are sums over i != k.
+
+SOFTMAX_KINDS = ("forward", "jacobian", "backward")
+SOFTMAX_UNITS = {"forward": "ULP", "jacobian": "ULP", "backward": "eps * sum_i |J_ij g_i|"}
+SOFTMAX_SCREEN_LENGTHS = (2, 3, 5, 10, 30, 100, 1000)
+# What makes float64's error large: the roundings of the row sum (more terms, more roundings; the
+# partial sum that holds the max's exp(0) = 1 rounds each small term added to it, at 2**-53 of
+# 1), then each exp's error and the division; in backward, p_i that underflow (subnormal, with
+# few bits) before they are multiplied by g_i - sum(g p). "dominant": one entry 0 to 40 above the
+# row's max (p_k close to 1, the sum a little above 1); "repeats": three values repeated along the
+# row (the same roundings many times); "spread": uniform from where exp rounds to 0 in the dtype
+# (1.01 log of its smallest subnormal) to 0, so the p_i cover its whole range.
+SOFTMAX_SCREEN_FAMILIES = ("normal*1", "normal*10", "normal*100", "dominant", "repeats", "spread")
+
+
+def _screen_family(rng, family, shape, dtype):
+    rows, n = shape
+    if family.startswith("normal*"):
+        x = rng.standard_normal(shape) * float(family.removeprefix("normal*"))
+    elif family == "dominant":
+        x = rng.standard_normal(shape)
+        k = rng.integers(n, size=(rows, 1))
+        top = x.max(axis=1, keepdims=True) + rng.uniform(0, 40, (rows, 1))
+        np.put_along_axis(x, k, top, axis=1)
+    elif family == "repeats":
+        values = rng.standard_normal((rows, 3)) * 3
+        x = np.take_along_axis(values, rng.integers(3, size=shape), axis=1)
+    else:  # spread
+        x = rng.uniform(1.01 * np.log(float(np.finfo(dtype).smallest_subnormal)), 0, shape)
+    return x.astype(dtype)
+
+
+def softmax_screen_rows(dtype, n, seed, max_len=None, per_row=None, grads=False):
+    """Seeded random rows, about ``n`` measured values in all, as ``(case, start, x, g)`` batches.
+
+    Every length of :data:`SOFTMAX_SCREEN_LENGTHS` (up to ``max_len``) with every family of
+    :data:`SOFTMAX_SCREEN_FAMILIES` is a case ``"n=100 normal*10"`` and gets an equal share of
+    ``n``: ``share // per_row(length)`` rows, at least one (``per_row`` is the length by
+    default; the Jacobian's values per row are its square). ``x`` is a ``(rows, length)`` batch
+    of at most ``SCREEN_CHUNK`` values, the case's rows ``start`` on; ``g`` seeded incoming
+    gradients of its shape (:func:`draw_grad_outputs`) or None. Each case draws from its own
+    seed: adding a length or a family leaves the other cases' rows as they were.
+    """
+    per_row = per_row or (lambda length: length)
+    lengths = [m for m in SOFTMAX_SCREEN_LENGTHS if max_len is None or m <= max_len]
+    cases = [(m, f) for m in lengths for f in SOFTMAX_SCREEN_FAMILIES]
+    share = n // len(cases)
+    for index, (length, family) in enumerate(cases):
+        rng = np.random.default_rng([seed, index])
+        g_rng = np.random.default_rng([seed, index, 11])
+        total = max(1, share // per_row(length))
+        step = max(1, SCREEN_CHUNK // per_row(length))
+        for start in range(0, total, step):
+            shape = (min(step, total - start), length)
+            x = _screen_family(rng, family, shape, dtype)
+            g = draw_grad_outputs(g_rng, shape, dtype) if grads else None
+            yield f"n={length} {family}", start, x, g
+
+
+def _ld_exp_shifts(x):
+    """``exp`` of :func:`_shifts`'s differences for a batch of rows (last axis), in long double,
+    and where each row's max is (its exp is exactly 1)."""
+    k = np.argmax(x, axis=-1, keepdims=True)
+    m = np.take_along_axis(x, k, axis=-1)
+    if x.dtype == np.float64:
+        with np.errstate(over="ignore"):
+            d = (x - m).astype(np.longdouble)
+    else:
+        d = x.astype(np.longdouble) - m.astype(np.longdouble)
+    with np.errstate(under="ignore"):
+        return np.exp(d), k
+
+
+def _ld_sum_others(a, k):
+    """``sum_{i != j} a_i`` for every ``j`` of each row: the row sum less ``a_j``, except at
+    index ``k``, the row's largest ``p``, where ``a_k`` may be nearly all the sum: there the
+    others are summed without it."""
+    others = a.sum(axis=-1, keepdims=True) - a
+    rest = a.copy()
+    np.put_along_axis(rest, k, 0, axis=-1)
+    np.put_along_axis(others, k, rest.sum(axis=-1, keepdims=True), axis=-1)
+    return others
+
+
+def _ld_softmax(x):
+    """Softmax ``p_i = e_i / sum_j e_j`` of a batch of rows (last axis), in long double."""
+    e, _ = _ld_exp_shifts(x)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _ld_softmax_jacobian(x):
+    """``J[..., i, j] = p_i (delta_ij - p_j)``, the diagonal ``p_i sum_{j != i} p_j``."""
+    e, k = _ld_exp_shifts(x)
+    s = e.sum(axis=-1, keepdims=True)
+    p = e / s
+    jac = -p[..., :, None] * p[..., None, :]
+    diagonal = np.arange(x.shape[-1])
+    jac[..., diagonal, diagonal] = p * (_ld_sum_others(e, k) / s)
+    return jac
+
+
+def _ld_softmax_vjp(x, g):
+    """``(J^T g)_j`` and ``sum_i |J_ij g_i|`` of a batch, in long double, as :func:`vjp_exact`."""
+    e, k = _ld_exp_shifts(x)
+    s = e.sum(axis=-1, keepdims=True)
+    p = e / s
+    g = g.astype(np.longdouble)
+    value = p * (g - (p * g).sum(axis=-1, keepdims=True))
+    g_k = np.take_along_axis(g, k, axis=-1)
+    value_k = np.take_along_axis(p, k, axis=-1) * (p * (g_k - g)).sum(axis=-1, keepdims=True)
+    np.put_along_axis(value, k, value_k, axis=-1)  # the i = k term of that sum is exactly 0
+    cond = p * (np.abs(g) * (_ld_sum_others(e, k) / s) + _ld_sum_others(p * np.abs(g), k))
+    return value, cond
+
+
+_SOFTMAX = actlib.Softmax()
+
+
+def _screen_batch(kind, x, g):
+    """actlib's results on the batch ``x`` and each row's largest error against long double."""
+    if kind == "forward":
+        y = _SOFTMAX(x)
+        return y, ulp_error(y, _ld_softmax(x)).max(axis=-1)
+    if kind == "jacobian":
+        y = _SOFTMAX.gradient(x)
+        return y, ulp_error(y, _ld_softmax_jacobian(x)).max(axis=(-2, -1))
+    y = _SOFTMAX.backward(x, g)
+    value, cond = _ld_softmax_vjp(x, g)
+    return y, vjp_error(y, value, cond, x.dtype.type).max(axis=-1)
+
+
+def _row_exact(kind, row, g, y):
+    """mpmath's exact values for one row and actlib's errors there (ULP, or eps * cond)."""
+    p = softmax_exact(row)
+    if kind == "forward":
+        return p, ulp_error(y, p)
+    if kind == "jacobian":
+        jac = jacobian_exact(p)
+        return jac, ulp_error(y, jac)
+    value, cond = vjp_exact(p, g)
+    return value, vjp_error(y, value, cond, row.dtype.type)
+
+
+class SoftmaxScreen(NamedTuple):
+    """What :func:`softmax_screen_worst` found: the kept rows, worst (by mpmath) first."""
+
+    cases: list  # "n=100 normal*10, row 17": the case and the row's index in it
+    rows: list  # the inputs
+    grads: list  # backward's incoming gradients (None for forward and jacobian)
+    computed: list  # actlib's results
+    exact: list  # mpmath's (object arrays)
+    errs: list  # per value, against mpmath: ULP, or eps * sum_i |J_ij g_i| for backward
+    err: np.ndarray  # each row's largest: the figures to report
+    screened: np.ndarray  # each row's largest against long double, which chose these rows
+
+
+def softmax_screen_worst(kind, dtype, n, seed=0, keep=64):
+    """The ``keep`` rows of :func:`softmax_screen_rows` where actlib's softmax ``kind`` is worst.
+
+    ``kind`` is ``"forward"``, ``"jacobian"`` (rows up to ``JAC_MAX_LEN``, ``n`` counting its
+    ``length**2`` values per row) or ``"backward"``. Every row is measured against long double,
+    batch by batch; the ``keep`` whose largest error is worst are measured again in mpmath, so
+    every error returned is mpmath's and the screen only chooses where to look.
+    """
+    if not screen_available():
+        raise RuntimeError(SCREEN_UNAVAILABLE)
+    jacobian = kind == "jacobian"
+    batches = softmax_screen_rows(
+        dtype, n, seed, max_len=JAC_MAX_LEN if jacobian else None,
+        per_row=(lambda length: length * length) if jacobian else None,
+        grads=kind == "backward",
+    )
+    kept = []  # (long-double error, "case, row i", row, g, actlib's result)
+    for case, start, x, g in batches:
+        y, err = _screen_batch(kind, x, g)
+        for i in _largest(err, keep):
+            kept.append((err[i], f"{case}, row {start + i}", x[i],
+                         None if g is None else g[i], y[i]))
+        kept = sorted(kept, key=lambda item: -item[0])[:keep]
+    confirmed = [(*item, *_row_exact(kind, *item[2:])) for item in kept]
+    confirmed.sort(key=lambda item: -item[-1].max())
+    screened, cases, rows, grads, computed, exact, errs = zip(*confirmed, strict=True)
+    return SoftmaxScreen(list(cases), list(rows), list(grads), list(computed), list(exact),
+                         list(errs), np.array([e.max() for e in errs]),
+                         np.array(screened, dtype=np.float64))
+
+
+def softmax_screen_case(s, i=0):
+    """A message naming the ``i``-th row of a :class:`SoftmaxScreen`: its case, its largest
+    error and where, the values there, and the row itself (summarised past 12 entries)."""
+    err, row, y, exact = s.errs[i], s.rows[i], s.computed[i], s.exact[i]
+    at = np.unravel_index(int(np.argmax(err)), err.shape)
+    where = "entry " + ", ".join(map(str, at))
+    text = np.array2string(row, threshold=12, precision=17, separator=", ")
+    message = (f"{s.cases[i]}: {err[at]:.3f} at {where}: got {y[at]!r}, exact "
+               f"{mp.nstr(exact[at], 20)}; x = {text}")
+    if s.grads[i] is not None:
+        message += "; g = " + np.array2string(s.grads[i], threshold=12, precision=17,
+                                              separator=", ")
+    return message
+
+
+def assert_softmax_screen_bar(kind, dtype, n, seed=0, keep=8):
+    """Assert the softmax bar (:data:`SOFTMAX_BARS`) on the screen's worst rows, by mpmath."""
+    s = softmax_screen_worst(kind, dtype, n, seed, keep)
+    bar = SOFTMAX_BARS[dtype]
+    assert s.err[0] <= bar, (
+        f"softmax {kind} {np.dtype(dtype).name}, dense screen of {n} values (seed {seed}): "
+        f"{(s.err > bar).sum()} of the {s.err.size} worst rows above {bar} "
+        f"{SOFTMAX_UNITS[kind]}; worst on "
+        + softmax_screen_case(s)
+    )
+    # the long-double screen and mpmath agree where it looked
+    np.testing.assert_allclose(s.screened, s.err, rtol=0, atol=0.01)
 
 
 def assert_elementwise_bar(name, kind, dtype):

@@ -2,6 +2,7 @@
 
 import importlib
 
+import mpmath
 import numpy as np
 import pytest
 from grids import (
@@ -9,6 +10,7 @@ from grids import (
     JAC_MAX_LEN,
     SOFTMAX_BARS,
     grad_outputs,
+    softmax_exact,
     softmax_jacobian_reference,
     softmax_reference,
     softmax_rows,
@@ -63,10 +65,10 @@ def test_jacobian_against_mpmath(dtype):
 @pytest.mark.parametrize("dtype", FLOATS)
 def test_backward_within_the_vjp_conditioning(dtype):
     rows = softmax_rows(dtype, JAC_MAX_LEN)
-    jacs = softmax_jacobian_reference(dtype, JAC_MAX_LEN)
+    exact = softmax_reference(dtype, JAC_MAX_LEN)
     results = []
-    for row, jac, g in zip(rows, jacs, grad_outputs(dtype, JAC_MAX_LEN), strict=True):
-        value, cond = vjp_exact(jac, g)
+    for row, p, g in zip(rows, exact, grad_outputs(dtype, JAC_MAX_LEN), strict=True):
+        value, cond = vjp_exact(p, g)
         out = SM.backward(row, g)
         assert out.dtype == dtype and out.shape == row.shape
         err = vjp_error(out, value, cond, dtype)
@@ -78,6 +80,22 @@ def test_backward_within_the_vjp_conditioning(dtype):
             assert diff.max() <= SOFTMAX_BARS[dtype], (row, g, diff.max())
     worst, where = _worst(results)
     assert worst <= SOFTMAX_BARS[dtype], where
+
+
+def test_vjp_reference_is_the_jacobian_contracted_with_g():
+    # vjp_exact works in O(n) from p (the screen needs rows of 1000); on the rows with exact
+    # Jacobians it is J^T g, sum_i J_ij g_i, and its conditioning sum_i |J_ij g_i|
+    dtype = np.float64
+    for p, jac, g in zip(softmax_reference(dtype, JAC_MAX_LEN),
+                         softmax_jacobian_reference(dtype, JAC_MAX_LEN),
+                         grad_outputs(dtype, JAC_MAX_LEN), strict=True):
+        value, cond = vjp_exact(p, g)
+        with mpmath.workprec(200):
+            terms = jac * np.array([mpmath.mpf(float(v)) for v in g], dtype=object)[:, None]
+            for j in range(g.size):
+                scale = mpmath.fsum(terms[:, j], absolute=True)
+                assert abs(value[j] - mpmath.fsum(terms[:, j])) <= 1e-40 * scale
+                assert cond[j] == pytest.approx(float(scale), rel=1e-12)
 
 
 def test_dominated_row_keeps_the_small_share():
@@ -197,3 +215,35 @@ def test_rows_sum_to_one_and_lie_in_0_1(data, dtype):
     assert ((p >= 0) & (p <= 1)).all()
     total = np.sum(p.astype(np.float64))
     assert abs(total - 1) <= (SOFTMAX_BARS[dtype] + n) * np.finfo(dtype).eps, (x, total)
+
+
+def _terms_with_a_one(rng, n, rows):
+    """Rows of ``n`` terms in [0, 1], one of them exactly 1: what softmax sums after its shift."""
+    e = np.exp(-rng.exponential(rng.choice([0.5, 3.0, 30.0], (rows, 1)), (rows, n)))
+    e[np.arange(rows), rng.integers(n, size=rows)] = 1.0
+    return e
+
+
+@pytest.mark.parametrize("n", [2, 5, 30, 100, 1000])
+def test_row_sum_rounds_once(n):
+    e = _terms_with_a_one(np.random.default_rng(n), n, 400)
+    with mpmath.workprec(200):  # the sums to 200 bits: exact as far as a float64 can tell
+        exact = np.array([mpmath.fsum(map(mpmath.mpf, row)) for row in e], dtype=object)
+    exact_within = lambda s: (ulp_error(s.ravel(), exact) <= 0.5 + 1e-3).all()  # noqa: E731
+    assert exact_within(softmax_module._row_sum(e, axis=1))
+    assert exact_within(softmax_module._row_sum(e.T.copy(), axis=0))  # summed in another order
+    if n >= 5:  # np.sum rounds at each addition: the test can tell
+        assert not exact_within(np.sum(e, axis=1))
+
+
+def test_backward_when_exp_underflows_to_subnormals():
+    # Every term but one is below exp(-708.4), so only a few of their bits survive exp; the
+    # VJP of the dominant entry is itself subnormal and made of them alone.
+    x = np.array([[-5.40013849, -750.59286285, -743.01024048], [0.0, -720.0, -740.0]])
+    g = np.array([[-629.4370053, 87.76377634, 700.46500939], [1e3, -5e2, 7e2]])
+    for axis, xs, gs in [(-1, x, g), (0, x.T.copy(), g.T.copy())]:
+        y = actlib.Softmax(axis=axis).backward(xs, gs)
+        y = y if axis == -1 else y.T
+        for row, grad, got in zip(x, g, y, strict=True):
+            value, cond = vjp_exact(softmax_exact(row), grad)
+            assert vjp_error(got, value, cond, np.float64).max() <= SOFTMAX_BARS[np.float64]

@@ -11,9 +11,16 @@ fall between them (when this was written, ``--screen 40000000``, 90 s, took floa
 gradient to 2.94 ULP where the grid says 2.06). :func:`grids.screen_worst` measures N seeded
 random float32 and float64 inputs per line (half in [-40, 40], half in [-5, 5]) against a
 long-double reference, keeps the 64 worst and measures those again against mpmath: every figure
-printed is mpmath's, with the input where it happens. It needs a long double with a 64-bit
-significand (x86-64 Linux) and says so where there is none (macOS arm64, Windows).
-``--screen 0`` skips it.
+printed is mpmath's, with the input where it happens. Softmax's lines do the same with rows
+(:func:`grids.softmax_screen_worst`): N values per line shared equally by lengths 2 to 1000 and
+six families of rows (normal at scales 1, 10 and 100, one dominant entry, three values repeated,
+entries spread down to exp's underflow), N counting each row's length (its square for the
+Jacobian, measured on rows up to 30); backward's incoming gradients are drawn as the grid's. The
+64 worst rows are measured again in mpmath; "at" names the case and the row's index in it
+(``grids.softmax_screen_rows`` regenerates it). A line over its bar is marked, and the worst row
+of each softmax line over its bar is printed below the table. The screen needs a long double
+with a 64-bit significand (x86-64 Linux) and says so where there is none (macOS arm64,
+Windows). ``--screen 0`` skips it.
 """
 
 import argparse
@@ -27,6 +34,8 @@ from grids import (
     KINDS,
     SCREEN_UNAVAILABLE,
     SOFTMAX_BARS,
+    SOFTMAX_KINDS,
+    SOFTMAX_UNITS,
     elementwise_errors,
     grad_outputs,
     screen_available,
@@ -34,6 +43,8 @@ from grids import (
     softmax_jacobian_reference,
     softmax_reference,
     softmax_rows,
+    softmax_screen_case,
+    softmax_screen_worst,
     vjp_error,
     vjp_exact,
 )
@@ -59,8 +70,9 @@ def grid_table():
         jacs = softmax_jacobian_reference(dtype, JAC_MAX_LEN)
         jac = max(ulp_error(sm.gradient(r), j).max() for r, j in zip(small, jacs, strict=True))
         bwd = 0.0
-        for r, j, g in zip(small, jacs, grad_outputs(dtype, JAC_MAX_LEN), strict=True):
-            value, cond = vjp_exact(j, g)
+        exact = softmax_reference(dtype, JAC_MAX_LEN)
+        for r, p, g in zip(small, exact, grad_outputs(dtype, JAC_MAX_LEN), strict=True):
+            value, cond = vjp_exact(p, g)
             bwd = max(bwd, vjp_error(sm.backward(r, g), value, cond, dtype).max())
         n = sum(r.size for r in rows)
         d = np.dtype(dtype).name
@@ -68,30 +80,50 @@ def grid_table():
         print(f"{'softmax':<12} {d:<8} {'forward':<9} {n:>7} {fwd:>10.3f}  {bar:g} ULP")
         print(f"{'softmax':<12} {d:<8} {'jacobian':<9} {len(small):>7} {jac:>10.3f}  {bar:g} ULP")
         print(f"{'softmax':<12} {d:<8} {'backward':<9} {len(small):>7} {bwd:>10.3f}  "
-              f"{bar:g} eps * sum_i |J_ij g_i|")
+              f"{bar:g} {SOFTMAX_UNITS['backward']}")
+
+
+def _screen_line(name, dtype, kind, n, err, at, bar, unit):
+    over = "  OVER THE BAR" if err > bar else ""
+    print(f"{name:<12} {np.dtype(dtype).name:<8} {kind:<9} {n:>9} {err:>10.3f}  {at:<30} "
+          f"{bar:g} {unit}{over}")
 
 
 def screen_table(n):
     """The dense screen's worst mpmath-confirmed error per line, and where it is."""
-    print(f"\ndense screen: {n} seeded random inputs per line, worst 64 confirmed by mpmath")
+    print(f"\ndense screen: {n} seeded random inputs (softmax: values) per line, the worst 64 "
+          f"confirmed by mpmath")
     if not screen_available():
         print(f"unavailable here: {SCREEN_UNAVAILABLE}")
         return
     print(f"{'activation':<12} {'dtype':<8} {'kind':<9} {'inputs':>9} {'max error':>10}  "
-          f"{'at x':<24} bar")
+          f"{'at x':<30} bar")
     for name in ELEMENTWISE:
         for dtype in (np.float32, np.float64):
             for k, kind in enumerate(KINDS):
                 s = screen_worst(name, kind, dtype, n)
                 at = str(s.x[0]) if s.err[0] > 0 else "(exact on all)"
-                print(f"{name:<12} {np.dtype(dtype).name:<8} {kind:<9} {n:>9} "
-                      f"{s.err[0]:>10.3f}  {at:<24} {BARS[dtype][k]:g} ULP")
+                _screen_line(name, dtype, kind, n, s.err[0], at, BARS[dtype][k], "ULP")
+    over = []
+    for dtype in FLOATS:
+        bar = SOFTMAX_BARS[dtype]
+        for kind in SOFTMAX_KINDS:
+            s = softmax_screen_worst(kind, dtype, n)
+            unit = SOFTMAX_UNITS[kind]
+            _screen_line("softmax", dtype, kind, n, s.err[0], s.cases[0], bar, unit)
+            if s.err[0] > bar:
+                over.append(f"softmax {kind} {np.dtype(dtype).name}: {(s.err > bar).sum()} of "
+                            f"the {s.err.size} worst rows over {bar:g} {unit}; worst on "
+                            + softmax_screen_case(s))
+    for line in over:
+        print("\n" + line)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--screen", type=int, default=4_000_000, metavar="N",
-                        help="dense-screen inputs per line (default 4,000,000; 0 skips it)")
+                        help="dense-screen inputs (softmax: values) per line (default "
+                             "4,000,000; 0 skips it)")
     args = parser.parse_args()
     grid_table()
     if args.screen > 0:
