@@ -284,8 +284,9 @@ class Softmax(Activation):
         float64 is 4.9 of those units, over the course's bar of 4: the plain float64 sum of
         ``g * p`` rounds at each addition. Summing it exactly, as the forward pass does for
         ``sum(e)``, needs a bound per slice for terms of both signs: about six more passes, two
-        of them broadcast, some 1.5 ns per element here, past the speed bar. Slices where ``exp`` underflows to subnormals are redone scaled by
-        ``2**92`` (see ``_redo_rows_with_subnormal_terms``).
+        of them broadcast, some 1.5 ns per element here, past the speed bar. Slices where
+        ``exp`` underflows to subnormals are redone scaled by ``2**92`` (see
+        ``_redo_rows_with_subnormal_terms``).
 
         >>> Softmax().backward([0.0, 0.0, 0.0], [1.0, 1.0, 1.0])
         array([0., 0., 0.])
