@@ -54,7 +54,7 @@ def softmax(x, axis=-1):
         distribution and gives NaN, as does any slice containing NaN. PyTorch and JAX give NaN
         for ``+inf`` too. Accuracy: at most 4 ULP in float64 beyond the rounding of
         ``x_i - m`` (2.44 measured), because the sum of the exponentials is rounded only once
-        (``np.sum`` alone reached 8 ULP); float16 and float32 are computed in float64 and
+        (``np.sum`` alone reached 9 ULP); float16 and float32 are computed in float64 and
         rounded once (<= 1 ULP).
     """
     x = as_float_array(x, "softmax")
