@@ -224,6 +224,24 @@ def _terms_with_a_one(rng, n, rows):
     return e
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_per_slice_buffer_does_not_leak(dtype, monkeypatch):
+    """softmax and backward shrink NumPy's ufunc buffer for long slices (``_per_slice``); the
+    caller's buffer size must come back, and the bits must be the default buffer's."""
+    rng = np.random.default_rng(5)
+    x = (rng.normal(size=(40, 600)) * 4).astype(dtype)
+    g = rng.normal(size=x.shape).astype(dtype)
+    before = np.getbufsize()
+    results = actlib.softmax(x), actlib.Softmax().backward(x, g)
+    assert np.getbufsize() == before
+    with pytest.raises(ValueError):
+        actlib.Softmax().backward(x, g[:, :5])
+    assert np.getbufsize() == before
+    monkeypatch.setattr(softmax_module, "_SLICE_BUFFER", 8192)  # longer than the slices: unused
+    again = actlib.softmax(x), actlib.Softmax().backward(x, g)
+    assert all(np.array_equal(a, b) for a, b in zip(results, again, strict=True))
+
+
 @pytest.mark.parametrize("n", [2, 5, 30, 100, 1000])
 def test_row_sum_rounds_once(n):
     e = _terms_with_a_one(np.random.default_rng(n), n, 400)
