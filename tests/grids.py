@@ -25,11 +25,14 @@ from typing import NamedTuple
 
 import mpmath
 import numpy as np
+from hypothesis import strategies as st
 
 import actlib
 from actlib.testing import reference, ulp_error
 
 FLOATS = (np.float16, np.float32, np.float64)
+# hypothesis strategies for every finite value of each dtype (+-inf included, NaN not)
+FINITE = {dtype: st.floats(allow_nan=False, width=np.finfo(dtype).bits) for dtype in FLOATS}
 
 # The bars of issue 2, in ULP: (forward, derivative).
 BARS = {np.float64: (2.0, 4.0), np.float32: (1.0, 1.0), np.float16: (1.0, 1.0)}
