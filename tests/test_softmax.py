@@ -6,9 +6,11 @@ import mpmath
 import numpy as np
 import pytest
 from grids import (
+    FINITE,
     FLOATS,
     JAC_MAX_LEN,
     SOFTMAX_BARS,
+    draw_grad_outputs,
     grad_outputs,
     softmax_exact,
     softmax_jacobian_reference,
@@ -217,6 +219,19 @@ def test_rows_sum_to_one_and_lie_in_0_1(data, dtype):
     assert abs(total - 1) <= (SOFTMAX_BARS[dtype] + n) * np.finfo(dtype).eps, (x, total)
 
 
+@settings(deadline=None, max_examples=300)
+@given(data=st.data(), dtype=st.sampled_from(FLOATS))
+def test_backward_warns_on_nothing(data, dtype):
+    # any scores and any incoming gradients, +-inf and the largest floats included: conftest
+    # turns every floating-point warning into a failure
+    n = data.draw(st.integers(1, 6))
+    x, g = (np.array(data.draw(st.lists(FINITE[dtype], min_size=n, max_size=n)), dtype)
+            for _ in range(2))
+    y = actlib.Softmax().backward(x, g)
+    if np.isfinite(x).all() and np.isfinite(g).all() and np.abs(g.astype(float)).max() <= 1e300:
+        assert np.isfinite(y).all(), (x, g, y)
+
+
 def _terms_with_a_one(rng, n, rows):
     """Rows of ``n`` terms in [0, 1], one of them exactly 1: what softmax sums after its shift."""
     e = np.exp(-rng.exponential(rng.choice([0.5, 3.0, 30.0], (rows, 1)), (rows, n)))
@@ -252,6 +267,59 @@ def test_row_sum_rounds_once(n):
     assert exact_within(softmax_module._row_sum(e.T.copy(), axis=0))  # summed in another order
     if n >= 5:  # np.sum rounds at each addition: the test can tell
         assert not exact_within(np.sum(e, axis=1))
+
+
+@pytest.mark.parametrize("n", [2, 5, 30, 100, 1000])
+def test_signed_row_sum_rounds_once(n):
+    # terms g_i e_i of both signs from 1e-3 to 1e3 in size, as the backward pass sums them
+    rng = np.random.default_rng(100 + n)
+    h = draw_grad_outputs(rng, (400, n), np.float64) * rng.random((400, n))
+    with mpmath.workprec(200):
+        exact = np.array([mpmath.fsum(map(mpmath.mpf, row)) for row in h], dtype=object)
+    exact_within = lambda s: (ulp_error(s.ravel(), exact) <= 0.5 + 1e-3).all()  # noqa: E731
+    total, bound = softmax_module._signed_row_sum(h, 1)
+    np.testing.assert_array_equal(bound.ravel(), np.abs(h).max(axis=1))
+    assert exact_within(total)
+    assert exact_within(softmax_module._signed_row_sum(h.T.copy(), 0)[0])
+    if n >= 5:  # np.sum rounds at each addition: the test can tell
+        assert not exact_within(np.sum(h, axis=1))
+
+
+def test_signed_row_sum_limits():
+    h = np.array([[np.inf, 1.0, 2.0], [np.nan, 1.0, 0.0], [0.0, 0.0, 0.0],
+                  [1e308, -1e308, 5e-324], [5e-324, 5e-324, -1e-323]])
+    total = softmax_module._signed_row_sum(h, 1)[0].ravel()
+    np.testing.assert_array_equal(total, [np.inf, np.nan, 0.0, 5e-324, 0.0])
+
+
+def test_backward_where_the_plain_sum_of_g_p_rounds_badly():
+    # Equal scores and g = [1, 2**-53, ..., 2**-53]: each 2**-53 added to 1 rounds away, and
+    # np.sum's running sums lose 15 of them, 7.5 units of eps * sum_i |J_ij g_i| for every
+    # p_j with a tiny g_j. The sum rounded once keeps them.
+    for n in (128, 1000):
+        x = np.zeros(n)
+        g = np.full(n, 2.0**-53)
+        g[0] = 1.0
+        value, cond = vjp_exact(softmax_exact(x), g)
+        err = vjp_error(actlib.Softmax().backward(x, g), value, cond, np.float64)
+        assert err.max() <= 0.5 + 1e-3, f"n = {n}: {err.max():.2f} units at entry {err.argmax()}"
+
+
+def test_backward_with_grad_outputs_near_the_largest_float():
+    # sum(g * p) overflows, or g - sum(g * p) does, although the VJP is finite: those slices
+    # are redone with g scaled by 2**-128 (the VJP is linear in g), with no warning.
+    big = float(np.finfo(np.float64).max)
+    cases = [([0.0, 0.0], [1e308, 1e308]), ([0.0, 0.0, 0.0], [big, big, -1e308]),
+             ([0.0, 0.0, 0.0], [big, -big, -big]), ([1.0, -2.0, 0.5], [1e307, 3e307, -big])]
+    x = np.array([c[0] for c in cases[1:]])
+    g = np.array([c[1] for c in cases[1:]])
+    for axis, xs, gs in [(-1, x, g), (0, x.T.copy(), g.T.copy())]:
+        y = actlib.Softmax(axis=axis).backward(xs, gs)
+        for row, grad, got in zip(x, g, y if axis == -1 else y.T, strict=True):
+            value, cond = vjp_exact(softmax_exact(row), grad)
+            assert vjp_error(got, value, cond, np.float64).max() <= SOFTMAX_BARS[np.float64]
+    x, g = map(np.array, cases[0])
+    np.testing.assert_array_equal(actlib.Softmax().backward(x, g), [0.0, 0.0])
 
 
 def test_backward_when_exp_underflows_to_subnormals():
