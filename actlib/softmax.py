@@ -378,16 +378,15 @@ def _softmax_vjp64(x, g, axis, out, scaled=False):
             g_shift = np.where(dominant & np.isfinite(g_k), g_k, 0.0)
             g = np.subtract(g, g_shift, out=g if own else None)
         h = g * e
-        if out.dtype != np.float64:  # float16/32: rounded 2**29 times coarser, np.sum is plenty
-            c = np.sum(h, axis=axis, keepdims=True) / s
-            _per_slice(np.subtract, g, c, axis, out=h)
-            np.multiply(h, e, out=h)
-            out[...] = _per_slice(np.divide, h, s, axis, out=h)
-            return
-        dot, bound = _signed_row_sum(h, axis, scratch=out)  # out is free until the last step
-        c = dot / s
-        _per_slice(np.subtract, g, c, axis, out=h)
+        if out.dtype == np.float64:
+            dot, bound = _signed_row_sum(h, axis, scratch=out)  # out is free until the last step
+        else:  # float16/32 results are rounded 2**29 times coarser: np.sum is plenty
+            dot = np.sum(h, axis=axis, keepdims=True)
+        _per_slice(np.subtract, g, dot / s, axis, out=h)
         np.multiply(h, e, out=h)
+        if out.dtype != np.float64:
+            out[...] = _per_slice(np.divide, h, s, axis, out=h)  # rounded once as it is stored
+            return
         _per_slice(np.divide, h, s, axis, out=out)
         if e.size and e.min() < _SMALLEST_NORMAL:
             _redo_rows_with_subnormal_terms(x, g, e, s, shift, axis, out)
