@@ -341,7 +341,9 @@ class Softmax(Activation):
         (bar 4). Slices where ``exp`` underflows to subnormals are redone scaled by ``2**92``, and
         slices where some ``|g_i e_i|`` reaches ``2**900`` (where the sum or ``g - c`` could
         overflow although the VJP is finite) with ``g`` scaled by ``2**-128``: no input raises a
-        floating-point warning.
+        floating-point warning. The bar holds for incoming gradients up to about ``1e25`` in size
+        (measured to ``3e28``). Beyond, an entry whose ``p_j`` lies below ``exp(-772)`` (a score gap
+        past what the scaled redo reaches) comes out 0 although ``p_j g_j`` may still be a float.
 
         >>> Softmax().backward([0.0, 0.0, 0.0], [1.0, 1.0, 1.0])
         array([0., 0., 0.])

@@ -322,6 +322,17 @@ def test_backward_with_grad_outputs_near_the_largest_float():
     np.testing.assert_array_equal(actlib.Softmax().backward(x, g), [0.0, 0.0])
 
 
+@pytest.mark.parametrize("gap", [709.0, 745.0, 772.0, 804.0, 1000.0, 1400.0])
+def test_backward_with_huge_score_gaps_and_large_gradients(gap):
+    # p_1 = exp(-gap) / s, down to far below the smallest float, with |g| up to 1e25: the bar
+    # holds (Softmax.backward's docstring gives 1e25 as the limit; 3e28 fails at a gap of 804)
+    for size in (1.0, 1e10, 1e25):
+        x, g = np.array([0.0, -gap, -3.0]), np.array([0.5, size, -2.0])
+        value, cond = vjp_exact(softmax_exact(x), g)
+        err = vjp_error(actlib.Softmax().backward(x, g), value, cond, np.float64)
+        assert err.max() <= SOFTMAX_BARS[np.float64], (gap, size, err)
+
+
 def test_backward_when_exp_underflows_to_subnormals():
     # Every term but one is below exp(-708.4), so only a few of their bits survive exp; the
     # VJP of the dominant entry is itself subnormal and made of them alone.
