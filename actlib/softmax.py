@@ -152,11 +152,17 @@ def _row_sum(e, axis):
     n = e.shape[axis]
     if n == 0:
         return np.sum(e, axis=axis, keepdims=True)
-    sigma = 2.0 ** (math.ceil(math.log2(n)) + 1)
-    part = np.add(e, sigma)
-    part -= sigma  # the heads q, exactly (Sterbenz: sigma <= sigma + e <= 2 sigma)
+    return _extracted_sum(e, 2.0 ** (math.ceil(math.log2(n)) + 1), axis)
+
+
+def _extracted_sum(h, sigma, axis, scratch=None):
+    """The extraction's sum: the heads ``(h + sigma) - sigma`` (exact, by Sterbenz's lemma, for
+    ``|h_i| <= sigma / 2``) summed, plus the tails ``h - heads`` (exact) summed. ``sigma`` is a
+    power of two, a scalar or one per slice; ``scratch`` may lend the one temporary."""
+    part = _per_slice(np.add, h, sigma, axis, out=scratch)
+    _per_slice(np.subtract, part, sigma, axis, out=part)  # the heads, exactly
     heads = np.sum(part, axis=axis, keepdims=True)
-    np.subtract(e, part, out=part)  # the tails r = e - q, exactly
+    np.subtract(h, part, out=part)  # the tails, exactly
     return heads + np.sum(part, axis=axis, keepdims=True)
 
 
@@ -183,11 +189,7 @@ def _signed_row_sum(h, axis, scratch=None):
     # with an infinite term is NaN, and that slice keeps np.sum.
     with np.errstate(under="ignore", invalid="ignore"):
         sigma = np.ldexp(1.0, np.where(usable, exponent, 0))
-        part = _per_slice(np.add, h, sigma, axis, out=scratch)
-        _per_slice(np.subtract, part, sigma, axis, out=part)  # the heads, exactly
-        heads = np.sum(part, axis=axis, keepdims=True)
-        np.subtract(h, part, out=part)  # the tails, exactly
-        total = heads + np.sum(part, axis=axis, keepdims=True)
+        total = _extracted_sum(h, sigma, axis, scratch)
     if not usable.all():
         total = np.where(usable, total, np.sum(h, axis=axis, keepdims=True))
     return total, bound

@@ -257,12 +257,17 @@ def test_per_slice_buffer_does_not_leak(dtype, monkeypatch):
     assert all(np.array_equal(a, b) for a, b in zip(results, again, strict=True))
 
 
+def _rounded_once(rows):
+    """A test that row sums of ``rows`` are within half an ULP (and a hair) of the exact sums."""
+    with mpmath.workprec(200):  # the sums to 200 bits: exact as far as a float64 can tell
+        exact = np.array([mpmath.fsum(map(mpmath.mpf, row)) for row in rows], dtype=object)
+    return lambda s: (ulp_error(s.ravel(), exact) <= 0.5 + 1e-3).all()
+
+
 @pytest.mark.parametrize("n", [2, 5, 30, 100, 1000])
 def test_row_sum_rounds_once(n):
     e = _terms_with_a_one(np.random.default_rng(n), n, 400)
-    with mpmath.workprec(200):  # the sums to 200 bits: exact as far as a float64 can tell
-        exact = np.array([mpmath.fsum(map(mpmath.mpf, row)) for row in e], dtype=object)
-    exact_within = lambda s: (ulp_error(s.ravel(), exact) <= 0.5 + 1e-3).all()  # noqa: E731
+    exact_within = _rounded_once(e)
     assert exact_within(softmax_module._row_sum(e, axis=1))
     assert exact_within(softmax_module._row_sum(e.T.copy(), axis=0))  # summed in another order
     if n >= 5:  # np.sum rounds at each addition: the test can tell
@@ -274,9 +279,7 @@ def test_signed_row_sum_rounds_once(n):
     # terms g_i e_i of both signs from 1e-3 to 1e3 in size, as the backward pass sums them
     rng = np.random.default_rng(100 + n)
     h = draw_grad_outputs(rng, (400, n), np.float64) * rng.random((400, n))
-    with mpmath.workprec(200):
-        exact = np.array([mpmath.fsum(map(mpmath.mpf, row)) for row in h], dtype=object)
-    exact_within = lambda s: (ulp_error(s.ravel(), exact) <= 0.5 + 1e-3).all()  # noqa: E731
+    exact_within = _rounded_once(h)
     total, bound = softmax_module._signed_row_sum(h, 1)
     np.testing.assert_array_equal(bound.ravel(), np.abs(h).max(axis=1))
     assert exact_within(total)
