@@ -33,7 +33,7 @@ def sigmoid(x):
         branch for ``x < 0`` also keeps full relative accuracy deep in the left tail, where
         ``sigma(x) = e^x`` is tiny but far from 0 in floating point.
         Accuracy, measured against mpmath over the whole float range: at most 2 ULP in float64
-        (1.73 measured; one refinement step, ``sigma = n - e sigma``, repairs the three roundings
+        (1.76 measured; one refinement step, ``sigma = n - e sigma``, repairs the three roundings
         of ``n / (1 + e)``, which reach 2.5 ULP), 1 ULP in float32 and float16
         (computed in float64, rounded once). ``jax.nn.sigmoid`` and ``torch.sigmoid`` compute
         float32 in float32, which costs them more than 1 ULP (notebook 03 measures it).
@@ -57,7 +57,7 @@ def _sigmoid64(x, out, t, e, n):
     q = np.divide(n, d, out=t)  # sigma to 2.5 ULP: 1 + e, exp and the division each round
     # sigma (1 + e) = n, so sigma = n - e sigma: one step of this fixed point maps q = sigma (1 + r)
     # to sigma (1 - e r), so it multiplies q's relative error r by e <= 1 and adds two roundings
-    # (e q and the subtraction). Worst found 1.73 ULP; correcting the rounding of 1 + e by
+    # (e q and the subtraction). Worst found 1.76 ULP; correcting the rounding of 1 + e by
     # Fast2Sum instead takes two more passes and still reaches 2.06 ULP.
     np.multiply(e, q, out=q)
     np.subtract(n, q, out=out)

@@ -345,7 +345,9 @@ class Softmax(Activation):
         overflow although the VJP is finite) with ``g`` scaled by ``2**-128``: no input raises a
         floating-point warning. The bar holds for incoming gradients up to about ``1e25`` in size
         (measured to ``3e28``). Beyond, an entry whose ``p_j`` lies below ``exp(-772)`` (a score gap
-        past what the scaled redo reaches) comes out 0 although ``p_j g_j`` may still be a float.
+        past what the scaled redo reaches) loses bits, and comes out 0 once ``p_j`` is below about
+        ``exp(-810)``, although ``p_j g_j`` may still be a float (``g = [1e30, -1e30]`` on scores
+        ``[0, -805]``: ``-4.99e-320`` for ``-4.94e-320``; at a gap of 812, 0 for ``-4.4e-323``).
 
         >>> Softmax().backward([0.0, 0.0, 0.0], [1.0, 1.0, 1.0])
         array([0., 0., 0.])
