@@ -6,7 +6,9 @@
                                re-executed by nbval in strict mode
     python3 course.py compat   run actlib's tests on Python 3.10 with the oldest NumPy we support
                                and on Python 3.13 with the newest (what CI runs besides `test`)
-    python3 course.py execute  re-execute the notebooks in place (authors: after any change)
+    python3 course.py execute [NOTEBOOK ...]
+                               re-execute notebooks in place, all by default (authors: after any
+                               change to a notebook or to actlib)
 
 The first run creates a virtual environment in .venv and installs actlib into it from this
 checkout, with the course and test extras; later runs reuse it, and reinstall only when
@@ -23,8 +25,11 @@ import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-NOTEBOOKS = sorted(glob.glob(str(ROOT / "notebooks" / "[0-9][0-9]_*.ipynb")))
-SANITIZE = ROOT / "notebooks" / "nbval-sanitize.cfg"
+# The core path in teaching order, then the deep dives.
+NOTEBOOKS = sorted(glob.glob(str(ROOT / "notebooks" / "[0-9][0-9]_*.ipynb"))) + sorted(
+    glob.glob(str(ROOT / "notebooks" / "deep-dives" / "*.ipynb"))
+)
+SANITIZE = ROOT / "tools" / "nbval-sanitize.cfg"
 # The compatibility matrix: (python, numpy requirement). Oldest supported and newest.
 COMPAT = [("3.10", "numpy==2.0.2"), ("3.13", "numpy")]
 TEST_REQS = ["pytest>=8", "hypothesis>=6.100", "mpmath>=1.3"]
@@ -79,7 +84,7 @@ def test():
         return 1
     return run(
         py, "-m", "pytest", "--doctest-modules", "--doctest-glob=README.md", "README.md",
-        "actlib", "tests",
+        "actlib", "tests", os.path.join("notebooks", "netlab.py"),
         "--nbval", "--nbval-current-env", "--nbval-sanitize-with", SANITIZE, *NOTEBOOKS,
     )
 
@@ -127,14 +132,16 @@ def compat():
     return 1 if failures else 0
 
 
-def execute():
+def execute(*notebooks):
     py = main_env()
-    return run(py, os.path.join("notebooks", "execute.py"), *NOTEBOOKS)
+    return run(py, os.path.join("tools", "execute.py"), *(notebooks or NOTEBOOKS))
 
 
 COMMANDS = {"lab": lab, "test": test, "compat": compat, "execute": execute}
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or sys.argv[1] not in COMMANDS:
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS or (
+        len(sys.argv) > 2 and sys.argv[1] != "execute"
+    ):
         sys.exit(__doc__)
-    sys.exit(COMMANDS[sys.argv[1]]())
+    sys.exit(COMMANDS[sys.argv[1]](*sys.argv[2:]))

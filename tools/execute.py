@@ -1,6 +1,6 @@
 """Re-execute notebooks in place, as nbval will re-run them, and report how long each took.
 
-    python notebooks/execute.py notebooks/03_sigmoid.ipynb ...
+    python tools/execute.py notebooks/03_sigmoid.ipynb ...
 
 Run through ``python3 course.py execute`` to use the course's environment. Execution counts are
 kept (strict nbval needs them), cell timings are not recorded (they would change every run) and
