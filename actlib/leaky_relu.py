@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._base import Activation, as_float_array, as_result, check_finite_param
+from ._base import Activation, as_float_array, as_result, check_real_param
 
 
 def leaky_relu(x, negative_slope=0.01):
@@ -24,7 +24,8 @@ def leaky_relu(x, negative_slope=0.01):
         ``f(x)`` with ``x``'s shape and dtype (float64 for integer or bool input).
 
     Raises:
-        ValueError: if ``negative_slope`` is not a finite real number.
+        TypeError: if ``negative_slope`` is not a real number (a bool, a string, ``None``).
+        ValueError: if ``negative_slope`` is not finite.
 
     Example:
         >>> leaky_relu([-2.0, 0.0, 3.0])
@@ -40,7 +41,7 @@ def leaky_relu(x, negative_slope=0.01):
         ReLU exactly (``0 * -inf`` would otherwise be NaN). An ``alpha`` above 1 can overflow for
         inputs near the float maximum; the result is then the correctly signed infinity.
     """
-    slope = check_finite_param(negative_slope, "negative_slope")
+    slope = check_real_param(negative_slope, "leaky_relu", "negative_slope")
     x = as_float_array(x, "leaky_relu")
     if slope == 0:
         return as_result(np.maximum(x, x.dtype.type(0)))  # 0 * -inf would be NaN
@@ -69,7 +70,7 @@ class LeakyReLU(Activation):
     name = "LeakyReLU"
 
     def __init__(self, negative_slope=0.01):
-        self.negative_slope = check_finite_param(negative_slope, "negative_slope")
+        self.negative_slope = check_real_param(negative_slope, "LeakyReLU", "negative_slope")
 
     def _params(self):
         return {"negative_slope": self.negative_slope}
@@ -87,7 +88,8 @@ class LeakyReLU(Activation):
         array([0.01, 0.01, 1.  ,  nan])
         """
         x = as_float_array(x, "LeakyReLU.gradient")
-        slope = x.dtype.type(self.negative_slope)
+        with np.errstate(over="ignore", under="ignore"):  # a slope beyond float16's range is inf
+            slope = x.dtype.type(self.negative_slope)
         if 0 <= slope <= 1:
             # max(sign(x), slope): 1 for x > 0, slope for x <= 0, NaN at NaN; branch-free.
             out = np.sign(x, out=np.empty_like(x))  # out= keeps a 0-d input an array

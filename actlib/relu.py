@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._base import Activation, as_float_array, as_result
+from ._base import Activation, as_float_array, as_grad_output, as_result
 
 
 def relu(x):
@@ -64,3 +64,20 @@ class ReLU(Activation):
         # or np.where, which are several times slower when the signs of x are random.
         out = np.sign(x, out=np.empty_like(x))  # out= keeps a 0-d input an array
         return as_result(np.maximum(out, x.dtype.type(0), out=out))
+
+    def backward(self, x, grad_output):
+        r"""The incoming gradient where ``x > 0``, 0 where ``x <= 0``, NaN where ``x`` is NaN.
+
+        A unit that is off passes no gradient back, whatever arrives: ``backward([-1.], [inf])``
+        is 0, as in PyTorch (``threshold_backward``) and JAX, where ``inf * relu'(x)`` would be
+        NaN by IEEE 754 and would poison every weight it reaches. Where ``x`` is NaN the result
+        is NaN (PyTorch passes the gradient through there). No rounding: the result is exact.
+
+        >>> ReLU().backward([-1.0, 0.0, 2.0], [np.inf, 5.0, 5.0])
+        array([0., 0., 5.])
+        """
+        x = as_float_array(x, "ReLU.backward")
+        g = as_grad_output(grad_output, x, "ReLU.backward")
+        out = np.where(x > 0, g, x.dtype.type(0))
+        np.copyto(out, x, where=np.isnan(x))
+        return as_result(out)

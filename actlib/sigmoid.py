@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._base import Activation, as_float_array, as_result, blockwise
+from ._base import Activation, as_float_array, as_result, blockwise, exp_split
 
 
 def sigmoid(x):
@@ -112,9 +112,15 @@ class Sigmoid(Activation):
     """
 
     name = "Sigmoid"
+    # sigma'(x) = e^-|x| / (1 + e^-|x|)^2 is a normal float64 for |x| < 708.39; beyond, 1 + e^-|x|
+    # is exactly 1 and sigma'(x) = e^-|x|, kept as m 2**k for backward.
+    normal_gradient_range = (-708.0, 708.0)
 
     def __call__(self, x):
         return sigmoid(x)
+
+    def _gradient_tail(self, x):
+        return exp_split(-np.abs(x))
 
     def gradient(self, x):
         r"""The derivative, computed without cancellation in either tail.

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._base import Activation, as_float_array, as_result, blockwise
+from ._base import Activation, as_float_array, as_result, blockwise, exp_split
 
 
 def tanh(x):
@@ -30,7 +30,9 @@ def tanh(x):
     """
     x = as_float_array(x, "tanh")
     if x.dtype == np.float64:
-        return as_result(np.tanh(x))
+        # NumPy's baseline (non-AVX) kernel flags underflow for subnormal x, where tanh(x) = x.
+        with np.errstate(under="ignore"):
+            return as_result(np.tanh(x))
     # float16/32: computed in float64 inside the ufunc, buffer by buffer, and rounded once,
     # without a float64 copy of the whole input.
     out = np.empty_like(x)  # out= keeps a 0-d input an array
@@ -77,9 +79,17 @@ class Tanh(Activation):
     """
 
     name = "Tanh"
+    # tanh'(x) = 4e / (1 + e)^2 with e = e^{-2|x|} is a normal float64 for |x| < 354.9; beyond,
+    # 1 + e is exactly 1 and tanh'(x) = 4 e^{-2|x|}, kept as m 2**k for backward.
+    normal_gradient_range = (-354.0, 354.0)
 
     def __call__(self, x):
         return tanh(x)
+
+    def _gradient_tail(self, x):
+        with np.errstate(over="ignore"):  # -2|x| = -inf past 9e307: exp_split gives m = 0
+            m, k = exp_split(-2.0 * np.abs(x))
+        return m, k + 2
 
     def gradient(self, x):
         r"""The derivative, accurate in the tails.
