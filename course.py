@@ -137,7 +137,7 @@ def lab():
 # pytest's arguments for every check but the linter: unit tests, doctests, README examples and
 # every notebook re-executed under strict nbval.
 PYTEST_ARGS = [
-    "--doctest-modules", "--doctest-glob=README.md", "README.md", "actlib", "tests",
+    "--doctest-modules", "actlib", "tests",
     os.path.join("notebooks", "netlab.py"),
     "--nbval", "--nbval-current-env", "--nbval-sanitize-with", str(SANITIZE), *NOTEBOOKS,
 ]

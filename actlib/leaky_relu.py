@@ -32,7 +32,7 @@ def leaky_relu(x, negative_slope=0.01):
         array([-0.02,  0.  ,  3.  ])
 
     Notes:
-        The seed's class defaulted to ``alpha=0.2`` while its docstring said 1e-2; we follow
+        The blog post's class defaulted to ``alpha=0.2`` while its docstring said 1e-2; we follow
         PyTorch and JAX (0.01). Keras uses 0.3 (``negative_slope`` of ``keras.layers.LeakyReLU``).
 
         ``alpha * x`` is rounded once: float16 and float32 inputs are multiplied in float64,
@@ -81,7 +81,7 @@ class LeakyReLU(Activation):
     def gradient(self, x):
         r"""The derivative: 1 for ``x > 0``, ``negative_slope`` for ``x <= 0``, NaN at NaN.
 
-        At the kink we return ``negative_slope``, as PyTorch does; the seed returned 1 there
+        At the kink we return ``negative_slope``, as PyTorch does; the blog post returned 1 there
         (``x >= 0``). The result has ``x``'s dtype, the slope rounded once to it.
 
         >>> LeakyReLU().gradient([-3.0, 0.0, 3.0, np.nan])

@@ -28,7 +28,7 @@ def execute(path):
     )
     seconds = time.perf_counter() - start
     CoalesceStreamsPreprocessor().preprocess(nb, {})  # one stdout output per cell, not fragments
-    # What JupyterLab writes when it starts the kernel, so that opening the notebook changes nothing.
+    # What JupyterLab writes when it starts the kernel: opening the notebook then changes nothing.
     spec = KernelSpecManager().get_kernel_spec(KERNEL)
     nb.metadata.kernelspec = {"display_name": spec.display_name, "language": spec.language,
                               "name": KERNEL}
