@@ -35,9 +35,13 @@ def leaky_relu(x, negative_slope=0.01):
         The blog post's class defaulted to ``alpha=0.2`` while its docstring said 1e-2; we follow
         PyTorch and JAX (0.01). Keras uses 0.3 (``negative_slope`` of ``keras.layers.LeakyReLU``).
 
-        ``alpha * x`` is rounded once: float16 and float32 inputs are multiplied in float64,
-        because 0.01 is not exactly representable in them and a rounded slope would add a
-        second error. NaN propagates, ``-inf`` gives ``-inf * alpha``. With ``alpha = 0`` this is
+        ``alpha * x`` is rounded once to the input's dtype: float16 and float32 inputs are
+        multiplied in float64, because 0.01 is not exactly representable in them and a rounded
+        slope would add a second error. The float64 product is itself rounded, so at a few
+        near-ties (less than 1e-13 ULP beyond one half: 21 of the negative float16 values with
+        the default slope) the result is the float nearest the float64 product rather than the
+        nearest to the exact one; within the bars either way.
+        NaN propagates, ``-inf`` gives ``-inf * alpha``. With ``alpha = 0`` this is
         ReLU exactly (``0 * -inf`` would otherwise be NaN). An ``alpha`` above 1 can overflow for
         inputs near the float maximum; the result is then the correctly signed infinity.
     """

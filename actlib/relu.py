@@ -26,8 +26,9 @@ def relu(x):
     Notes:
         NaN propagates: ``np.maximum`` returns NaN where either side is NaN, whereas the
         blog post's ``np.where(x >= 0, x, 0)`` silently turns NaN into 0 (``NaN >= 0`` is False).
-        The result is exact: no rounding happens. One pass of ``np.maximum`` is also
-        several times faster than ``np.where`` with its comparison and boolean mask.
+        The result is exact: no rounding happens. ``np.maximum`` is also several times faster
+        than ``np.where`` on inputs of random signs: ``np.where`` takes a branch per element that
+        the processor mispredicts half the time (on sorted inputs the two are close).
     """
     x = as_float_array(x, "relu")
     return as_result(np.maximum(x, x.dtype.type(0)))
