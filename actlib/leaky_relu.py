@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._base import Activation, as_float_array, as_result, check_finite_param
+from ._base import Activation, as_float_array, as_result, check_real_param
 
 
 def leaky_relu(x, negative_slope=0.01):
@@ -24,23 +24,28 @@ def leaky_relu(x, negative_slope=0.01):
         ``f(x)`` with ``x``'s shape and dtype (float64 for integer or bool input).
 
     Raises:
-        ValueError: if ``negative_slope`` is not a finite real number.
+        TypeError: if ``negative_slope`` is not a real number (a bool, a string, ``None``).
+        ValueError: if ``negative_slope`` is not finite.
 
     Example:
         >>> leaky_relu([-2.0, 0.0, 3.0])
         array([-0.02,  0.  ,  3.  ])
 
     Notes:
-        The seed's class defaulted to ``alpha=0.2`` while its docstring said 1e-2; we follow
+        The blog post's class defaulted to ``alpha=0.2`` while its docstring said 1e-2; we follow
         PyTorch and JAX (0.01). Keras uses 0.3 (``negative_slope`` of ``keras.layers.LeakyReLU``).
 
-        ``alpha * x`` is rounded once: float16 and float32 inputs are multiplied in float64,
-        because 0.01 is not exactly representable in them and a rounded slope would add a
-        second error. NaN propagates, ``-inf`` gives ``-inf * alpha``. With ``alpha = 0`` this is
+        ``alpha * x`` is rounded once to the input's dtype: float16 and float32 inputs are
+        multiplied in float64, because 0.01 is not exactly representable in them and a rounded
+        slope would add a second error. The float64 product is itself rounded, so at a few
+        near-ties (less than 1e-13 ULP beyond one half: 21 of the negative float16 values with
+        the default slope) the result is the float nearest the float64 product rather than the
+        nearest to the exact one; within the bars either way.
+        NaN propagates, ``-inf`` gives ``-inf * alpha``. With ``alpha = 0`` this is
         ReLU exactly (``0 * -inf`` would otherwise be NaN). An ``alpha`` above 1 can overflow for
         inputs near the float maximum; the result is then the correctly signed infinity.
     """
-    slope = check_finite_param(negative_slope, "negative_slope")
+    slope = check_real_param(negative_slope, "leaky_relu", "negative_slope")
     x = as_float_array(x, "leaky_relu")
     if slope == 0:
         return as_result(np.maximum(x, x.dtype.type(0)))  # 0 * -inf would be NaN
@@ -69,7 +74,7 @@ class LeakyReLU(Activation):
     name = "LeakyReLU"
 
     def __init__(self, negative_slope=0.01):
-        self.negative_slope = check_finite_param(negative_slope, "negative_slope")
+        self.negative_slope = check_real_param(negative_slope, "LeakyReLU", "negative_slope")
 
     def _params(self):
         return {"negative_slope": self.negative_slope}
@@ -80,14 +85,15 @@ class LeakyReLU(Activation):
     def gradient(self, x):
         r"""The derivative: 1 for ``x > 0``, ``negative_slope`` for ``x <= 0``, NaN at NaN.
 
-        At the kink we return ``negative_slope``, as PyTorch does; the seed returned 1 there
+        At the kink we return ``negative_slope``, as PyTorch does; the blog post returned 1 there
         (``x >= 0``). The result has ``x``'s dtype, the slope rounded once to it.
 
         >>> LeakyReLU().gradient([-3.0, 0.0, 3.0, np.nan])
         array([0.01, 0.01, 1.  ,  nan])
         """
         x = as_float_array(x, "LeakyReLU.gradient")
-        slope = x.dtype.type(self.negative_slope)
+        with np.errstate(over="ignore", under="ignore"):  # a slope beyond float16's range is inf
+            slope = x.dtype.type(self.negative_slope)
         if 0 <= slope <= 1:
             # max(sign(x), slope): 1 for x > 0, slope for x <= 0, NaN at NaN; branch-free.
             out = np.sign(x, out=np.empty_like(x))  # out= keeps a 0-d input an array

@@ -4,22 +4,7 @@ import math
 
 import numpy as np
 
-from ._base import BLOCK, Activation, as_float_array, as_grad_output
-
-
-def _check_axis(axis, ndim, name):
-    """Return ``axis`` as a non-negative index into ``ndim`` dimensions, or raise ``AxisError``."""
-    if not -ndim <= axis < ndim:
-        raise np.exceptions.AxisError(
-            f"{name}(): axis {axis} is out of range for an array of {ndim} dimension(s)"
-        )
-    return axis % ndim
-
-
-def _integer_axis(axis, name):
-    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
-        raise TypeError(f"{name}(): axis must be an integer, got {axis!r}")
-    return int(axis)
+from ._base import BLOCK, Activation, as_float_array, as_grad_output, check_axis, integer_axis
 
 
 def softmax(x, axis=-1):
@@ -35,13 +20,17 @@ def softmax(x, axis=-1):
 
     Args:
         x: array_like of real numbers with at least one dimension.
-        axis: the axis that sums to 1; the last by default, as in PyTorch and JAX.
+        axis: the axis that sums to 1; the last by default, as in JAX (``jax.nn.softmax``) and
+            TensorFlow. ``torch.softmax`` has no default ``dim``, and ``scipy.special.softmax``
+            normalises over the whole array by default.
 
     Returns:
         The probabilities, with ``x``'s shape and dtype (float64 for integer or bool input).
 
     Raises:
-        AxisError: if ``axis`` is out of range (a 0-d ``x`` has no axis).
+        AxisError: if ``axis`` is out of range. A 0-d ``x`` (a scalar) has no axis, so it raises
+            too, where the elementwise activations take scalars.
+        TypeError: if ``axis`` is not an integer.
 
     Example:
         >>> softmax([1000.0, 1000.0, -1000.0])
@@ -58,7 +47,7 @@ def softmax(x, axis=-1):
         rounded once (<= 1 ULP).
     """
     x = as_float_array(x, "softmax")
-    axis = _check_axis(_integer_axis(axis, "softmax"), x.ndim, "softmax")
+    axis = check_axis(axis, x.ndim, "softmax")
     out = np.empty(x.shape, x.dtype)
     for piece in _pieces(x, axis):
         _softmax64(x[piece], axis, out=out[piece])
@@ -116,7 +105,8 @@ def _shifted_exp(x, axis):
     half a float64 ULP. The max's exp is exactly 1.
     """
     if x.shape[axis] == 0:
-        rows = x.shape[:axis] + (1,) + x.shape[axis + 1 :]
+        rows = list(x.shape)
+        rows[axis] = 1
         return np.zeros(x.shape), np.zeros(rows, int), np.zeros(rows)
     k = np.argmax(x, axis=axis, keepdims=True)  # the first NaN, if any: then m is NaN
     m = np.take_along_axis(x, k, axis=axis)
@@ -207,7 +197,9 @@ def _softmax64(x, axis, out):
     """Softmax of ``x`` (float16/32/64) along ``axis``: in float64, rounded once into ``out``."""
     e = _shifted_exp(x, axis)[0]
     s = _sum_exp(e, x, axis)
-    with np.errstate(invalid="ignore"):  # an all -inf slice is 0 / 0: NaN, no distribution
+    # An all -inf slice is 0 / 0: NaN, no distribution. A probability below the smallest float16/32
+    # normal rounds to a subnormal or 0 as it is stored: the right rounding.
+    with np.errstate(invalid="ignore", under="ignore"):
         if out.dtype == np.float64:
             _per_slice(np.divide, e, s, axis, out=out)
         else:  # float64, then one cast: a few per cent faster than a ufunc casting as it stores
@@ -281,7 +273,7 @@ class Softmax(Activation):
     name = "Softmax"
 
     def __init__(self, axis=-1):
-        self.axis = _integer_axis(axis, "Softmax")
+        self.axis = integer_axis(axis, "Softmax")
 
     def _params(self):
         return {"axis": self.axis}
@@ -303,11 +295,11 @@ class Softmax(Activation):
         factors' rounding and the row sum's twice (6 ULP measured). Here the row sum is exact,
         the probabilities are carried to twice float64's precision and the products are
         error-free (Dekker's ``TwoProduct``) until one final rounding: at most 4 ULP in
-        float64 (2.0 measured), what is left being NumPy's ``exp``. The diagonal is
+        float64 (2.61 measured), what is left being NumPy's ``exp``. The diagonal is
         :math:`p_i (1 - p_i)` with :math:`1 - p_i` taken from that extra precision, so it does
         not cancel to 0 when ``p_i`` rounds to 1 (``x = [40, 0]``: 4.2e-18, not 0).
 
-        The seed returned ``p * (1 - p)``, the diagonal alone: multiplying it into an incoming
+        The blog post returned ``p * (1 - p)``, the diagonal alone: multiplying it into an incoming
         gradient ignores how raising one score lowers all the others, and gives wrong gradients.
         Use :meth:`backward` in a network: it needs O(n) work per slice, this O(n^2).
 
@@ -316,9 +308,10 @@ class Softmax(Activation):
                [-0.1875,  0.1875]])
         """
         x = as_float_array(x, "Softmax.gradient")
-        axis = _check_axis(self.axis, x.ndim, "Softmax.gradient")
+        axis = check_axis(self.axis, x.ndim, "Softmax.gradient")
         jac = _jacobian_last_axis64(np.moveaxis(x, axis, -1))
-        return np.moveaxis(jac, -2, axis).astype(x.dtype, copy=False)
+        with np.errstate(under="ignore"):  # entries below float16/32's normals: right rounding
+            return np.moveaxis(jac, -2, axis).astype(x.dtype, copy=False)
 
     def backward(self, x, grad_output):
         r"""The vector-Jacobian product :math:`J^\top g`, without building :math:`J`.
@@ -354,7 +347,7 @@ class Softmax(Activation):
         """
         x = as_float_array(x, "Softmax.backward")
         g = as_grad_output(grad_output, x, "Softmax.backward")
-        axis = _check_axis(self.axis, x.ndim, "Softmax.backward")
+        axis = check_axis(self.axis, x.ndim, "Softmax.backward")
         out = np.empty(x.shape, x.dtype)
         for piece in _pieces(x, axis):
             _softmax_vjp64(x[piece], g[piece], axis, out=out[piece])
@@ -406,6 +399,7 @@ _SCALE = 92  # 2**92 is about e**63.8
 _RESCALE_TINY = 2.0**_SCALE * math.exp(-64.0)  # exp(z + 64) times this is exp(z) 2**92
 _HUGE = 2.0**900  # a term g_i e_i this large can overflow the sum, or g - c (see below)
 _DOWN = 128  # such slices are redone with g scaled by 2**-128
+_REDO_FLOOR = -830.0  # exp(z) 2**92 is 0 below z = -809 even through exp(z + 64): out of reach
 
 
 def _redo_rows_with_subnormal_terms(x, g, e, s, shift, axis, out):
@@ -420,7 +414,12 @@ def _redo_rows_with_subnormal_terms(x, g, e, s, shift, axis, out):
     products, each rounded once. (Where that would overflow, for ``|g|`` above about 1e250, the
     unscaled result stays.)
     """
-    redo = np.any(e < _SMALLEST_NORMAL, axis=axis, keepdims=True) & np.isfinite(shift)
+    # Exact zeros of masked scores (-inf, or -1e9) are beyond any redo's reach: only slices with
+    # an exponential that is subnormal or underflowed within reach (z > _REDO_FLOOR) are redone.
+    with np.errstate(invalid="ignore", over="ignore"):
+        reach = _per_slice(np.greater, x, shift + _REDO_FLOOR, axis)
+        reach &= e < _SMALLEST_NORMAL
+    redo = np.any(reach, axis=axis, keepdims=True) & np.isfinite(shift)
     if not redo.any():
         return
     rows = np.moveaxis(redo, axis, -1)[..., 0]

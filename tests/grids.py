@@ -34,8 +34,9 @@ FLOATS = (np.float16, np.float32, np.float64)
 # hypothesis strategies for every finite value of each dtype (+-inf included, NaN not)
 FINITE = {dtype: st.floats(allow_nan=False, width=np.finfo(dtype).bits) for dtype in FLOATS}
 
-# The bars of issue 2, in ULP: (forward, derivative).
-BARS = {np.float64: (2.0, 4.0), np.float32: (1.0, 1.0), np.float16: (1.0, 1.0)}
+# The accuracy rule (README, "Accuracy"), in ULP: (forward, derivative and backward). The float64
+# forward bar is 3, not 2: NumPy's own exp and tanh differ by about a ULP between platforms.
+BARS = {np.float64: (3.0, 4.0), np.float32: (1.0, 1.0), np.float16: (1.0, 1.0)}
 # Softmax's bar, for the forward (ULP beyond the rounding of x_i - max), the Jacobian (ULP) and
 # backward (units of eps * sum_i |J_ij g_i|, the vector-Jacobian product's conditioning).
 SOFTMAX_BARS = {np.float64: 4.0, np.float32: 1.0, np.float16: 1.0}
@@ -62,11 +63,12 @@ def binade_grid(dtype, mantissas, seed):
     m = np.concatenate(
         [np.ones((exps.size, 1)), 1 + rng.random((exps.size, mantissas))], axis=1
     )
-    with np.errstate(over="ignore"):  # a mantissa near 2 in the top binade rounds to inf
+    # A mantissa near 2 in the top binade rounds to inf; the subnormal binades are meant.
+    with np.errstate(over="ignore", under="ignore"):
         positive = np.ldexp(m, exps[:, None]).astype(dtype).ravel()
         top = (np.ldexp(1.0, exps + 1).astype(dtype) if dtype != np.float64
                else np.ldexp(1.0, np.minimum(exps + 1, 1023)))
-    below_next = np.nextafter(top.astype(dtype), dtype(0))  # the largest float of each binade
+        below_next = np.nextafter(top.astype(dtype), dtype(0))  # each binade's largest float
     positive = np.concatenate([positive, below_next])
     positive = positive[np.isfinite(positive)]
     return np.concatenate([positive, -positive])
@@ -170,6 +172,12 @@ ELEMENTWISE = {
     "tanh": (actlib.tanh, actlib.Tanh().gradient, _nan_or(mp.tanh), _nan_or(_mp_tanh_grad)),
 }
 KINDS = ("forward", "gradient")
+# For a derivative that is a sum of terms and crosses zero (SiLU, GELU, Mish): name -> the sum
+# of its terms' magnitudes in mpmath. Its errors are measured in ULP of that sum (the rule's
+# unit for such derivatives), since no float64 evaluation beats the rounding of its largest term.
+GRADIENT_MAGNITUDE = {}
+ACTIVATION_OBJECTS = {"relu": actlib.ReLU(), "leaky_relu": _LEAKY, "sigmoid": actlib.Sigmoid(),
+                      "tanh": actlib.Tanh()}
 
 
 @functools.cache
@@ -179,13 +187,55 @@ def elementwise_reference(name, kind, dtype):
     return reference(exact, elementwise_grid(dtype))
 
 
+@functools.cache
+def gradient_scale(name, dtype):
+    """The unit's base for ``name``'s derivative on the grid: the magnitudes, or None."""
+    if name not in GRADIENT_MAGNITUDE:
+        return None
+    return reference(GRADIENT_MAGNITUDE[name], elementwise_grid(dtype))
+
+
 def elementwise_errors(name, kind, dtype):
     """``(x, computed, exact, ulp errors)`` of actlib's ``name`` (``kind``) on the grid."""
     x = elementwise_grid(dtype)
     f = ELEMENTWISE[name][0 if kind == "forward" else 1]
     computed = np.asarray(f(x))
     exact = elementwise_reference(name, kind, dtype)
-    return x, computed, exact, ulp_error(computed, exact)
+    scale = gradient_scale(name, dtype) if kind == "gradient" else None
+    return x, computed, exact, ulp_error(computed, exact, scale)
+
+
+@functools.cache
+def elementwise_grad_outputs(dtype):
+    """Seeded incoming gradients for the grid of ``dtype``: for each x, ``+-2**k (1 + u)`` with
+    ``k`` uniform over the whole exponent range, so that many products ``g f'(x)`` land in the
+    normal range where ``f'(x)`` alone is subnormal or 0 (and some overflow, some underflow).
+    Read-only."""
+    fi = np.finfo(dtype)
+    x = elementwise_grid(dtype)
+    rng = np.random.default_rng(7)
+    k = rng.integers(fi.minexp, fi.maxexp, x.size)
+    sign = rng.choice([-1.0, 1.0], x.size)
+    with np.errstate(under="ignore", over="ignore"):
+        g = np.ldexp(sign * (1 + rng.random(x.size)), k).astype(dtype)
+    g.flags.writeable = False
+    return g
+
+
+def backward_errors(name, dtype):
+    """``(x, g, computed, exact, ulp errors)`` of ``backward(x, g)`` on the grid, exact being
+    ``g f'(x)`` in mpmath, in the derivative's unit scaled by ``|g|``."""
+    x, g = elementwise_grid(dtype), elementwise_grad_outputs(dtype)
+    computed = np.asarray(ACTIVATION_OBJECTS[name].backward(x, g))
+    exact_grad = elementwise_reference(name, "gradient", dtype)
+    with mp.workprec(256):
+        exact = np.array([mp.mpf(float(gi)) * d for gi, d in zip(g, exact_grad, strict=True)],
+                         dtype=object)
+        scale = gradient_scale(name, dtype)
+        if scale is not None:
+            scale = np.array([abs(mp.mpf(float(gi))) * m for gi, m in zip(g, scale, strict=True)],
+                             dtype=object)
+    return x, g, computed, exact, ulp_error(computed, exact, scale)
 
 
 def worst_case(x, computed, exact, err):
@@ -228,6 +278,8 @@ LONGDOUBLE = {
     "sigmoid": (_ld_sigmoid, _ld_sigmoid_grad),
     "tanh": (np.tanh, _ld_tanh_grad),
 }
+# name: the sum of the derivative's terms' magnitudes in long double (see GRADIENT_MAGNITUDE)
+LONGDOUBLE_MAGNITUDE = {}
 SCREEN_CHUNK = 2**20  # inputs per pass: about 100 MB of temporaries
 SCREEN_UNAVAILABLE = (
     f"the dense screen needs a long double with a 64-bit significand; this platform's has "
@@ -278,10 +330,12 @@ def screen_worst(name, kind, dtype, n, seed=0, keep=64):
         raise RuntimeError(SCREEN_UNAVAILABLE)
     k = KINDS.index(kind)
     f, ld_exact = ELEMENTWISE[name][k], LONGDOUBLE[name][k]
+    scaled = kind == "gradient" and name in GRADIENT_MAGNITUDE
     x_kept, y_kept, err_kept = np.empty(0, dtype), np.empty(0, dtype), np.empty(0)
     for x in screen_inputs(dtype, n, seed):
         y = np.asarray(f(x))
-        err = ulp_error(y, ld_exact(x.astype(np.longdouble)))
+        xl = x.astype(np.longdouble)
+        err = ulp_error(y, ld_exact(xl), LONGDOUBLE_MAGNITUDE[name](xl) if scaled else None)
         i = _largest(err, keep)
         x_kept = np.concatenate([x_kept, x[i]])
         y_kept = np.concatenate([y_kept, y[i]])
@@ -289,13 +343,13 @@ def screen_worst(name, kind, dtype, n, seed=0, keep=64):
         i = _largest(err_kept, keep)
         x_kept, y_kept, err_kept = x_kept[i], y_kept[i], err_kept[i]
     exact = reference(ELEMENTWISE[name][2 + k], x_kept)
-    err = ulp_error(y_kept, exact)
+    err = ulp_error(y_kept, exact, reference(GRADIENT_MAGNITUDE[name], x_kept) if scaled else None)
     order = np.argsort(-err, kind="stable")
     return Screen(x_kept[order], y_kept[order], exact[order], err[order], err_kept[order])
 
 
 def assert_screen_bar(name, kind, dtype, n, seed=0):
-    """Assert issue 2's ULP bar on the dense screen's worst inputs, confirmed by mpmath."""
+    """Assert the accuracy rule's bar on the dense screen's worst inputs, confirmed by mpmath."""
     s = screen_worst(name, kind, dtype, n, seed)
     bar = BARS[dtype][KINDS.index(kind)]
     assert s.err[0] <= bar, (
@@ -304,7 +358,7 @@ def assert_screen_bar(name, kind, dtype, n, seed=0):
         + worst_case(s.x, s.computed, s.exact, s.err)
     )
     # the long-double screen and mpmath agree where it looked (they differ by ~1e-3 ULP)
-    np.testing.assert_allclose(s.screened, s.err, rtol=0, atol=0.01)
+    assert np.max(np.abs(s.screened - s.err)) <= 0.01
 
 
 # ----------------------------------------------------------------------------------------------
@@ -347,7 +401,8 @@ def softmax_rows(dtype, max_len=None):
         else:
             row = np.linspace(-750.0, 0.0, n)
             rng.shuffle(row)
-        row = np.clip(row, -fmax, fmax).astype(dtype)
+        with np.errstate(under="ignore"):  # tiny scales round to subnormals: meant
+            row = np.clip(row, -fmax, fmax).astype(dtype)
         row.flags.writeable = False
         rows.append(row)
     return tuple(rows)
@@ -415,7 +470,8 @@ def softmax_jacobian_reference(dtype, max_len):
 
 def draw_grad_outputs(rng, shape, dtype):
     """Incoming gradients of ``shape``: mixed signs and magnitudes (1e-3 to 1e3)."""
-    return (rng.standard_normal(shape) * 10.0 ** rng.uniform(-3, 3, shape)).astype(dtype)
+    with np.errstate(under="ignore"):  # a float16 gradient near 1e-3 times a small normal
+        return (rng.standard_normal(shape) * 10.0 ** rng.uniform(-3, 3, shape)).astype(dtype)
 
 
 def grad_outputs(dtype, max_len=None):
@@ -469,8 +525,9 @@ def vjp_error(computed, exact, cond, dtype):
     fi = np.finfo(dtype)
     eps, tiny = float(fi.eps), float(fi.smallest_subnormal)
     if exact.dtype != object:
-        scale = eps * cond + tiny
-        return (np.abs(computed.astype(exact.dtype) - exact) / scale).astype(np.float64)
+        with np.errstate(under="ignore"):  # the measure's own arithmetic
+            scale = eps * cond + tiny
+            return (np.abs(computed.astype(exact.dtype) - exact) / scale).astype(np.float64)
     # the scale in mpmath: eps * cond can be subnormal in float64, where it would round
     with mp.workprec(200):
         return np.array([float(abs(mp.mpf(float(c)) - y) / (eps * mp.mpf(float(k)) + tiny))
@@ -515,7 +572,8 @@ def _screen_family(rng, family, shape, dtype):
         x = np.take_along_axis(values, rng.integers(3, size=shape), axis=1)
     else:  # spread
         x = rng.uniform(1.01 * np.log(float(np.finfo(dtype).smallest_subnormal)), 0, shape)
-    return x.astype(dtype)
+    with np.errstate(under="ignore"):
+        return x.astype(dtype)
 
 
 def softmax_screen_rows(dtype, n, seed, max_len=None, per_row=None, grads=False):
@@ -699,11 +757,11 @@ def assert_softmax_screen_bar(kind, dtype, n, seed=0, keep=8):
         + softmax_screen_case(s)
     )
     # the long-double screen and mpmath agree where it looked
-    np.testing.assert_allclose(s.screened, s.err, rtol=0, atol=0.01)
+    assert np.max(np.abs(s.screened - s.err)) <= 0.01
 
 
 def assert_elementwise_bar(name, kind, dtype):
-    """Assert issue 2's ULP bar for activation ``name``'s ``kind`` on ``dtype``'s whole grid."""
+    """Assert the accuracy rule's bar for activation ``name``'s ``kind`` on ``dtype``'s grid."""
     x, computed, exact, err = elementwise_errors(name, kind, dtype)
     assert computed.dtype == dtype and computed.shape == x.shape
     bar = BARS[dtype][0 if kind == "forward" else 1]

@@ -1,4 +1,4 @@
-"""The input contract every activation shares (GUIDE.md "Input contract", actlib/_base.py)."""
+"""The input contract every activation shares (README, "Using actlib"; actlib/_base.py)."""
 
 import numpy as np
 import pytest
@@ -94,12 +94,51 @@ def test_bad_grad_output(act):
     assert out.dtype == np.float32
 
 
-@pytest.mark.parametrize("slope", [np.nan, np.inf, -np.inf, "0.1", None, 1j, [0.1]])
-def test_bad_negative_slope(slope):
-    with pytest.raises(ValueError, match="negative_slope"):
+@pytest.mark.parametrize("slope", [np.nan, np.inf, -np.inf, 10**400, np.float64(np.inf)])
+def test_non_finite_negative_slope_is_a_valueerror_naming_the_function(slope):
+    with pytest.raises(ValueError, match=r"LeakyReLU\(\): negative_slope"):
         actlib.LeakyReLU(negative_slope=slope)
-    with pytest.raises(ValueError, match="negative_slope"):
+    with pytest.raises(ValueError, match=r"leaky_relu\(\): negative_slope"):
         actlib.leaky_relu([1.0], negative_slope=slope)
+
+
+@pytest.mark.parametrize("slope", ["0.1", None, 1j, [0.1], np.array([0.1]), True, np.True_])
+def test_negative_slope_of_the_wrong_type_is_a_typeerror(slope):
+    with pytest.raises(TypeError, match=r"LeakyReLU\(\): negative_slope"):
+        actlib.LeakyReLU(negative_slope=slope)
+    with pytest.raises(TypeError, match=r"leaky_relu\(\): negative_slope"):
+        actlib.leaky_relu([1.0], negative_slope=slope)
+
+
+def test_real_slopes_of_any_kind_are_accepted():
+    for slope in (0, 1, np.float32(0.5), np.int64(2), 0.25):
+        assert actlib.LeakyReLU(slope).negative_slope == float(slope)
+
+
+def test_a_slope_beyond_float16_rounds_to_inf_quietly():
+    # 1e5 is beyond float16's largest finite (65504): the slope's rounding is inf, no warning.
+    out = actlib.LeakyReLU(1e5).gradient(np.float16([-1.0, 2.0]))
+    assert out.dtype == np.float16
+    np.testing.assert_array_equal(out, np.float16([np.inf, 1.0]))
+
+
+BIG_ENDIAN = [np.array([-720.0, -3.0, 0.5, 40.0], ">f8"), np.array([-3.0, 0.5, 90.0], ">f4"),
+              np.array([-3.0, 0.5, 9.0], ">f2")]
+
+
+@pytest.mark.parametrize("act, label, f, name", CASES, ids=IDS)
+@pytest.mark.parametrize("x", BIG_ENDIAN, ids=lambda a: a.dtype.str)
+def test_non_native_byte_order_gives_the_native_results(act, label, f, name, x):
+    # '>f8' has dtype.type float64 but is not np.float64: it used to take the float16/32 path,
+    # and sigmoid(-720) came out 0.0 where the native result is 2.03e-313.
+    native = x.astype(x.dtype.newbyteorder("="))
+    got, expected = f(x), f(native)
+    assert got.dtype == native.dtype
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_big_endian_sigmoid_keeps_its_subnormal():
+    assert actlib.sigmoid(np.array([-720.0], ">f8"))[0] == actlib.sigmoid(-720.0) > 0
 
 
 def test_softmax_axis():
@@ -120,6 +159,13 @@ def test_softmax_axis():
         with pytest.raises(TypeError, match="axis"):
             actlib.Softmax(axis=axis)
     assert actlib.softmax(x, axis=np.int64(0)).shape == (2, 3)
+    # a 0-d integer array is an axis for NumPy (operator.index), so for us too
+    np.testing.assert_array_equal(actlib.softmax(x, axis=np.array(0)), actlib.softmax(x, axis=0))
+    assert actlib.Softmax(axis=np.array(-1)).axis == -1
+    with pytest.raises(TypeError, match="axis"):
+        actlib.softmax(x, axis=np.True_)
+    with pytest.raises(np.exceptions.AxisError, match=r"softmax\(\)"):
+        actlib.softmax(x, axis=5)
 
 
 @pytest.mark.parametrize("act, label, f, name", CASES, ids=IDS)
@@ -142,6 +188,9 @@ def test_repr_shows_parameters():
 
 def test_pytorch_conventions():
     assert actlib.ReLU().gradient(0.0) == 0
+    # an inactive ReLU passes no gradient, even an infinite one (threshold_backward); NaN x: NaN
+    np.testing.assert_array_equal(actlib.ReLU().backward([-1.0, 0.0, 1.0, np.nan], [np.inf] * 4),
+                                  [0.0, 0.0, np.inf, np.nan])
     assert actlib.LeakyReLU().negative_slope == 0.01
     assert actlib.LeakyReLU(0.3).gradient(0.0) == 0.3
     assert actlib.Softmax().axis == -1

@@ -25,7 +25,7 @@ def test_limits_and_nan(dtype):
 def test_left_tail_keeps_relative_accuracy():
     # The seed's 1 / (1 + exp(-x)) overflows here; sigma(x) = e^x / (1 + e^x) is e^x to 1 ULP.
     x = np.array([-700.0, -745.0])
-    np.testing.assert_allclose(actlib.sigmoid(x)[:1], np.exp(x[:1]), rtol=4e-16)
+    assert ulp_error(actlib.sigmoid(x[:1]), reference(ELEMENTWISE["sigmoid"][2], x[:1]))[0] <= 1
     assert actlib.sigmoid(x)[1] == 5e-324  # exp(-745) rounds to the smallest subnormal
     # ... and sigma' = e^-|x| / (1 + e^-|x|)^2 where the seed's s * (1 - s) gives 0.
     assert SIG.gradient(40.0) == pytest.approx(np.exp(-40.0), rel=1e-15)
