@@ -5,6 +5,7 @@ Each activation comes as a function (JAX's and PyTorch's functional names) and a
 product), named as PyTorch's classes. ``actlib.testing`` holds the measuring tools.
 """
 
+from .gelu import GELU, gelu
 from .leaky_relu import LeakyReLU, leaky_relu
 from .relu import ReLU, relu
 from .sigmoid import Sigmoid, sigmoid
@@ -14,11 +15,13 @@ from .tanh import Tanh, tanh
 __version__ = "0.1.0"
 
 __all__ = [
+    "GELU",
     "LeakyReLU",
     "ReLU",
     "Sigmoid",
     "Softmax",
     "Tanh",
+    "gelu",
     "leaky_relu",
     "relu",
     "sigmoid",

@@ -24,6 +24,13 @@ class Piece(NamedTuple):
 SHIFT_HI = 354.89135644669204
 SHIFT_LO = -4.496989917391496e-14
 
+# GELU's tanh form: 2u = K1 x + K3 x^3; K1 = 2 sqrt(2/pi) = K1_HI + K1_LO and
+# K3 = 2 (0.044715) sqrt(2/pi) = K3_HI + K3_LO (0.044715 exact), K3_HI of 19 bits
+K1_HI = 1.5957691216057308
+K1_LO = -9.96930880911092e-17
+K3_HI = 0.07135486602783203
+K3_LO = -4.975523178247366e-08
+
 # |x| < 0.5: degree 8 in x^2; weighted error 0.0143 x 2^-53
 PHI_SMALL = (
     0.3989422804014327,

@@ -74,6 +74,8 @@ ERFC_CLAMP = 28.0
 _SHIFT_AT = 600.0
 _SHIFT_SCALE = 2.0**-512
 SMALL = 0.5  # |x| below this: the odd series
+# 1/sqrt(2 pi), rounded: the tail's 26-bit anchor plus the rest
+INV_SQRT_2PI = _c.PHI_TAIL.anchor + _c.PHI_TAIL.anchor_lo
 
 
 # ---------------------------------------------------------------------------------------------
@@ -195,6 +197,33 @@ def _times_exp(e, anchor, corr, tmp):
     anchor *= tmp  # eh anchor, exact
     anchor += corr
     return anchor
+
+
+def exact_square(t):
+    """``(p, err)`` with ``t^2 = p + err`` exactly (up to 2^-105 t^2), for a float64 array ``t``
+    with ``t^2`` finite: Dekker's product on whole arrays (for the few elements of a tail hook)."""
+    th = np.empty_like(t)
+    _split_hi(t, th)
+    tl = t - th
+    p = t * t
+    return p, ((th * th - p) + 2 * th * tl) + tl * tl
+
+
+# Cody and Waite's ln 2 = LN2_HI + LN2_LO, LN2_HI with 32 bits (fdlibm's): k LN2_HI is exact.
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+
+
+def exp_split_exact(y, y_lo):
+    r"""``exp(y + y_lo) = m 2^k`` for ``y`` a multiple of 2^-42 in ``[-2048, 0]`` (as ``-p/2`` of
+    :func:`exact_square` is for ``t`` up to 64) and a small ``y_lo``: ``m`` in ``[0.7, 1.42]`` to
+    ``exp``'s rounding and about 2^-54 more, ``k`` an int64 array. ``y - k LN2_HI`` is exact (both
+    are multiples of 2^-42 and the difference is below 0.35), unlike a rounded ``y + y_lo``.
+    For derivatives that are subnormal or 0 in float64 where their product with an incoming
+    gradient is not (``actlib._base.Activation._gradient_tail``)."""
+    k = np.rint(y * (1 / _LN2_HI))
+    r = (y - k * _LN2_HI) - k * _LN2_LO + y_lo
+    return np.exp(r), k.astype(np.int64)
 
 
 def _unshift(big, out):

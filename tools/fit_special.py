@@ -292,8 +292,17 @@ def constants():
     (exact to subtract from any float in [512, 1024), whose ULP is 2^-43)."""
     shift = 512 * mp.log(2)
     hi = mp.nint(shift * 2**43) / 2**43
+    # GELU's tanh form: 2u = K1 x + K3 x^3, K1 = 2 sqrt(2/pi), K3 = 2 (0.044715) sqrt(2/pi) with
+    # 0.044715 the exact decimal; K3_HI has 19 bits, so K3_HI times a 34-bit float is exact.
+    k1 = 2 * mp.sqrt(2 / mp.pi)
+    k3 = 2 * mp.mpf("0.044715") * mp.sqrt(2 / mp.pi)
+    k3_hi = short(k3, 19)
     return (f"\n# 512 ln 2 = SHIFT_HI + SHIFT_LO, SHIFT_HI a multiple of 2^-43\n"
-            f"SHIFT_HI = {float(hi)!r}\nSHIFT_LO = {float(shift - hi)!r}\n")
+            f"SHIFT_HI = {float(hi)!r}\nSHIFT_LO = {float(shift - hi)!r}\n"
+            f"\n# GELU's tanh form: 2u = K1 x + K3 x^3; K1 = 2 sqrt(2/pi) = K1_HI + K1_LO and\n"
+            f"# K3 = 2 (0.044715) sqrt(2/pi) = K3_HI + K3_LO (0.044715 exact), K3_HI of 19 bits\n"
+            f"K1_HI = {float(k1)!r}\nK1_LO = {float(k1 - float(k1))!r}\n"
+            f"K3_HI = {k3_hi!r}\nK3_LO = {float(k3 - k3_hi)!r}\n")
 
 
 def _floats(values, indent):
