@@ -49,6 +49,13 @@ JAC_MAX_LEN = 64
 _LOG_MAX = {np.float32: 88.72, np.float64: 709.78}
 _LOG_TINY = {np.float32: 87.34, np.float64: 708.40}
 _LOG_SUB = {np.float32: 103.97, np.float64: 745.13}
+# GELU: where x Phi(x) and its derivative go subnormal and then round to 0 (x = -37.5 to -38.7 in
+# float64, -13 to -14.3 in float32), the same for the tanh form (x = -21 to -21.7, -10 to -10.7);
+# the derivative's zero (-0.7518) and the edges of actlib.special's pieces (0.5 and 2).
+_GELU_BANDS = {np.float32: ((-14.5, -12.5), (-11.0, -9.5), (-0.8, -0.7), (0.45, 0.55),
+                            (-0.55, -0.45), (1.95, 2.05), (-2.05, -1.95)),
+               np.float64: ((-39.0, -37.0), (-22.0, -20.5), (-0.8, -0.7), (0.45, 0.55),
+                            (-0.55, -0.45), (1.95, 2.05), (-2.05, -1.95))}
 
 
 def binade_grid(dtype, mantissas, seed):
@@ -111,6 +118,8 @@ def elementwise_grid(dtype):
                        _LOG_SUB[dtype], _LOG_SUB[dtype] / 2):
             band = _band(rng, centre - 3, centre + 3, 400, dtype)
             parts += [band, -band]
+        gelu_rng = np.random.default_rng(2025)  # its own seed: the bands above stay as they were
+        parts += [_band(gelu_rng, lo, hi, 300, dtype) for lo, hi in _GELU_BANDS[dtype]]
         x = np.concatenate(parts)
     # np.unique sorts and keeps one of +0 / -0, so put -0 back. NaN is added after it: numpy 2.4's
     # unique turns float16's quiet NaN into a signalling one (0x7c01), which is not an input we
@@ -159,8 +168,65 @@ def _mp_tanh_grad(t):
     return mp.sech(t) ** 2
 
 
+def _mp_ncdf(t):
+    return mp.erfc(-t / mp.sqrt(2)) / 2  # the standard normal CDF Phi
+
+
+# GELU. Beyond |x| = 1e4 (mpmath's erfc fails near 1e308) Phi(x) is within 10^-(2e7) of 0 or 1,
+# far below any float, and is taken as 0 or 1.
+_GELU_BIG = 10**4
+
+
+def _mp_gelu(t):
+    if abs(t) > _GELU_BIG:
+        return t if t > 0 else mp.mpf(0)
+    return t * _mp_ncdf(t)
+
+
+def _mp_gelu_terms(t):
+    """Phi(x) and x phi(x): GELU'(x) is their sum."""
+    if abs(t) > _GELU_BIG:
+        return (mp.mpf(1) if t > 0 else mp.mpf(0)), mp.mpf(0)
+    return _mp_ncdf(t), t * mp.npdf(t)
+
+
+# GELU's tanh form, x sigma(2u) = x (1 + tanh u) / 2, u = sqrt(2/pi) (x + 0.044715 x^3), the
+# constant the exact decimal. Beyond |x| = 100, sigma(2u) is within e^(-1e5) of 1 or 0.
+_GELU_TANH_C = "0.044715"  # a string: made an mpf at the working precision, not at 53 bits
+_GELU_TANH_BIG = 100
+
+
+def _mp_two_u(t):
+    return 2 * mp.sqrt(2 / mp.pi) * (t + mp.mpf(_GELU_TANH_C) * t**3)
+
+
+def _mp_gelu_tanh(t):
+    if abs(t) > _GELU_TANH_BIG:
+        return t if t > 0 else mp.mpf(0)
+    return t / (1 + mp.exp(-_mp_two_u(t)))  # (1 + tanh u) / 2 = sigma(2u), without cancelling
+
+
+def _mp_gelu_tanh_terms(t):
+    """sigma(2u) and x sigma(2u) (1 - sigma(2u)) 2u'(x): the derivative is their sum."""
+    if abs(t) > _GELU_TANH_BIG:
+        return (mp.mpf(1) if t > 0 else mp.mpf(0)), mp.mpf(0)
+    v = _mp_two_u(t)
+    s, s_neg = 1 / (1 + mp.exp(-v)), 1 / (1 + mp.exp(v))  # sigma(v), 1 - sigma(v)
+    dv = 2 * mp.sqrt(2 / mp.pi) * (1 + 3 * mp.mpf(_GELU_TANH_C) * t**2)
+    return s, t * s * s_neg * dv
+
+
+def _sum_of(terms):
+    return lambda t: mp.fsum(terms(t))
+
+
+def _magnitude_of(terms):
+    return lambda t: mp.fsum(abs(v) for v in terms(t))
+
+
 _LEAKY = actlib.LeakyReLU()
 _SLOPE = _LEAKY.negative_slope
+_GELU_TANH = actlib.GELU(approximate="tanh")
 
 # name: (forward, derivative, exact forward, exact derivative)
 ELEMENTWISE = {
@@ -170,14 +236,19 @@ ELEMENTWISE = {
     "sigmoid": (actlib.sigmoid, actlib.Sigmoid().gradient,
                 _nan_or(_mp_sigmoid), _nan_or(_mp_sigmoid_grad)),
     "tanh": (actlib.tanh, actlib.Tanh().gradient, _nan_or(mp.tanh), _nan_or(_mp_tanh_grad)),
+    "gelu": (actlib.gelu, actlib.GELU().gradient, _nan_or(_mp_gelu),
+             _nan_or(_sum_of(_mp_gelu_terms))),
+    "gelu_tanh": (_GELU_TANH, _GELU_TANH.gradient, _nan_or(_mp_gelu_tanh),
+                  _nan_or(_sum_of(_mp_gelu_tanh_terms))),
 }
 KINDS = ("forward", "gradient")
 # For a derivative that is a sum of terms and crosses zero (SiLU, GELU, Mish): name -> the sum
 # of its terms' magnitudes in mpmath. Its errors are measured in ULP of that sum (the rule's
 # unit for such derivatives), since no float64 evaluation beats the rounding of its largest term.
-GRADIENT_MAGNITUDE = {}
+GRADIENT_MAGNITUDE = {"gelu": _nan_or(_magnitude_of(_mp_gelu_terms)),
+                      "gelu_tanh": _nan_or(_magnitude_of(_mp_gelu_tanh_terms))}
 ACTIVATION_OBJECTS = {"relu": actlib.ReLU(), "leaky_relu": _LEAKY, "sigmoid": actlib.Sigmoid(),
-                      "tanh": actlib.Tanh()}
+                      "tanh": actlib.Tanh(), "gelu": actlib.GELU(), "gelu_tanh": _GELU_TANH}
 
 
 @functools.cache
@@ -359,6 +430,32 @@ def assert_screen_bar(name, kind, dtype, n, seed=0):
     )
     # the long-double screen and mpmath agree where it looked (they differ by ~1e-3 ULP)
     assert np.max(np.abs(s.screened - s.err)) <= 0.01
+
+
+def screen_worst_mpmath(name, kind, dtype, n, seed=0, keep=64):
+    """Like :func:`screen_worst` for an activation without a long-double reference (GELU: a
+    long double's 64 bits are not enough for ``exp(-x^2/2)`` or ``e^{2u}`` far out): ``n``
+    inputs of :func:`screen_inputs` measured against mpmath directly, all of them, so ``n`` is
+    tens of thousands rather than millions. Returns the ``keep`` worst as a :class:`Screen`."""
+    k = KINDS.index(kind)
+    x = np.concatenate(list(screen_inputs(dtype, n, seed)))
+    y = np.asarray(ELEMENTWISE[name][k](x))
+    exact = reference(ELEMENTWISE[name][2 + k], x)
+    scaled = kind == "gradient" and name in GRADIENT_MAGNITUDE
+    err = ulp_error(y, exact, reference(GRADIENT_MAGNITUDE[name], x) if scaled else None)
+    order = np.argsort(-err, kind="stable")[:keep]
+    return Screen(x[order], y[order], exact[order], err[order], err[order])
+
+
+def assert_screen_bar_mpmath(name, kind, dtype, n, seed=0):
+    """Assert the accuracy rule's bar on :func:`screen_worst_mpmath`'s inputs."""
+    s = screen_worst_mpmath(name, kind, dtype, n, seed)
+    bar = BARS[dtype][KINDS.index(kind)]
+    assert s.err[0] <= bar, (
+        f"{name} {kind} {np.dtype(dtype).name}, mpmath screen of {n} inputs (seed {seed}): "
+        f"{(s.err > bar).sum()} of the {s.x.size} worst above {bar} ULP; "
+        + worst_case(s.x, s.computed, s.exact, s.err)
+    )
 
 
 # ----------------------------------------------------------------------------------------------

@@ -7,10 +7,11 @@ from grids import FLOATS, special_values
 import actlib
 
 # name, callable, its name in error messages, takes a 0-d input
-ELEMENTWISE = [actlib.ReLU(), actlib.LeakyReLU(), actlib.Sigmoid(), actlib.Tanh()]
+ELEMENTWISE = [actlib.ReLU(), actlib.LeakyReLU(), actlib.Sigmoid(), actlib.Tanh(), actlib.GELU(),
+               actlib.GELU(approximate="tanh")]
 ACTS = ELEMENTWISE + [actlib.Softmax()]
 FUNCTIONS = {"ReLU": "relu", "LeakyReLU": "leaky_relu", "Sigmoid": "sigmoid", "Tanh": "tanh",
-             "Softmax": "softmax"}
+             "Softmax": "softmax", "GELU": "gelu"}
 
 
 def methods(act):
@@ -184,6 +185,8 @@ def test_repr_shows_parameters():
     assert repr(actlib.Tanh()) == "Tanh()"
     assert repr(actlib.Softmax()) == "Softmax(axis=-1)"
     assert repr(actlib.Softmax(axis=0)) == "Softmax(axis=0)"
+    assert repr(actlib.GELU()) == "GELU(approximate='none')"
+    assert repr(actlib.GELU(approximate="tanh")) == "GELU(approximate='tanh')"
 
 
 def test_pytorch_conventions():
