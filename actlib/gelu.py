@@ -234,38 +234,48 @@ def _gelu_tanh_gradient_kernel(x, out, *bufs):
     np.clip(x, -_TANH_CLAMP, _TANH_CLAMP, out=xc)
     hi, lo = _tanh_argument(xc, xh, xl, xh2, vh, vl, b, tmp)
     tmp, vh, vl = vh, hi, lo  # the buffer of the argument vh is free again
-    c = xh
-    # x v' = K1 x + 3 K3 x^3 = 3 v - 2 K1 x, rounded once: 3 vh = s3 + e3 exactly (Fast2Sum of
-    # 2 vh and vh), then s3 + (e3 + 3 vl - 2 K1 x). In the left tail 3 v dominates.
-    xv = xl
+    # 1 + x v' = 1 + K1 x + 3 K3 x^3 = 1 + 3 v - 2 K1 x with every rounding relative to the result:
+    # 3 vh = s3 + e3 exactly (Fast2Sum of 2 vh and vh), 2 K1 x exactly as below, then
+    # (s3 - 2 K1_36 xh) + (1 + the small terms).
+    # 2 K1 x is exact as 2 K1_36 xh (36 + 17 bits) plus the small 2 (K1_36 xl + K1_REST x).
+    one_xv = xh2
     np.add(vh, vh, out=b)
-    np.add(b, vh, out=xv)  # s3
-    np.subtract(xv, b, out=b)
+    np.add(b, vh, out=one_xv)  # s3
+    np.subtract(one_xv, b, out=b)
     np.subtract(vh, b, out=b)  # e3
     np.multiply(vl, 3.0, out=tmp)
     b += tmp
-    np.multiply(xc, -2.0 * _c.K1_HI, out=tmp)
+    np.multiply(xl, -2.0 * _c.K1_36, out=tmp)
     b += tmp
-    xv += b
+    np.multiply(xc, -2.0 * _c.K1_REST, out=tmp)
+    b += tmp  # the small parts
+    b += 1.0
+    np.multiply(xh, -2.0 * _c.K1_36, out=tmp)  # exact
+    one_xv += tmp  # s3 - 2 K1_36 xh: one rounding, relative to the result
+    one_xv += b
+    c = xh
     _tanh_exp(xc, vh, vl, e, big, c, h)
     _s._unshift(big, sc)
     _tanh_sigma(e, c, h, sc, n, r, b)
-    # sigma = n (1 + c' - r) with c' = c for x < 0 (where n = E): one rounding
+    # f' = sigma (1 + x v' (1 - sigma)) (sigma unshifted in 1 - sigma), sigma = n (1 + c' - r),
+    # c' = c for x < 0 (where n = E) and 0 for x >= 0 (n = 1). 1 - sigma is r for x >= 0 and
+    # 1 - r for x < 0, so B = 1 + x v' (1 - sigma) is 1 + x v' r for x >= 0 and
+    # (1 + x v') - x v' r for x < 0: f' = n (B + B (c' - r)), one rounding in each step.
     np.subtract(1.0, h, out=b)
     c *= b
-    c -= r
-    c *= n
-    n += c
-    # f' = sigma (1 + x v' (1 - sigma_unshifted)); 1 - sigma is r for x >= 0 and
-    # 1 - r = 1 / (1 + E) for x < 0, both without cancellation
-    np.subtract(1.0, r, out=tmp)
-    tmp *= b
-    r *= h
-    tmp += r  # 1 - sigma
-    tmp *= xv
-    tmp += 1.0
-    tmp *= n
-    np.multiply(tmp, sc, out=out)
+    c -= r  # c' - r
+    np.subtract(one_xv, 1.0, out=tmp)  # x v'
+    tmp *= r
+    np.multiply(h, 2.0, out=vh)
+    vh -= 1.0
+    tmp *= vh  # +- x v' r
+    one_xv *= b
+    one_xv += h  # 1 + x v' for x < 0, 1 for x >= 0
+    one_xv += tmp  # B
+    c *= one_xv
+    one_xv += c
+    one_xv *= n
+    np.multiply(one_xv, sc, out=out)
 
 
 def _gelu_tanh_narrow_kernel(x, out, xc, v, e, h):

@@ -7,7 +7,10 @@ Run from the repository root, with actlib installed (``python3 course.py`` sets 
     .venv/bin/python benchmarks/bench.py --n 100000 --repeat 31
     .venv/bin/python benchmarks/bench.py --only softmax --only tanh
 
-What it measures, for every activation of ``ELEMENTWISE`` and softmax, in float64 and float32:
+What it measures, for every activation of ``ELEMENTWISE`` and softmax, in float64 and float32
+(GELU's exact form against ``0.5 * x * (1 + scipy.special.erf(x / sqrt(2)))``, when SciPy is
+installed; its tanh form against the textbook ``0.5 * x * (1 + tanh(sqrt(2/pi) (x + 0.044715
+x**3)))``, and for information against the same with ``x * x * x``):
 
 * time of actlib's forward and gradient against the blog post's formula (``np.where(x >= 0, x, 0)``,
   ``1 / (1 + np.exp(-x))``, ``s * (1 - s)`` with ``s`` recomputed twice as the seed does,
@@ -108,6 +111,44 @@ def naive_softmax_backward(x, g):
     return p * (g - np.sum(g * p, axis=-1, keepdims=True))
 
 
+# GELU. The exact form's naive formula needs erf, which NumPy lacks: SciPy's, for the benchmark
+# only (rows skipped with a note where SciPy is absent). The tanh form's is the textbook's, with
+# x**3 as it is written; NumPy computes x**3 with pow, about 20x slower than x * x * x, so the
+# rows against "x * x * x" are printed too, for information.
+try:
+    from scipy.special import erf as scipy_erf
+except ImportError:  # pragma: no cover - SciPy is not a dependency
+    scipy_erf = None
+SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+
+
+def naive_gelu(x):
+    return 0.5 * x * (1 + scipy_erf(x / math.sqrt(2)))
+
+
+def naive_gelu_gradient(x):
+    return 0.5 * (1 + scipy_erf(x / math.sqrt(2))) + x * np.exp(-0.5 * x * x) / math.sqrt(
+        2 * math.pi)
+
+
+def naive_gelu_tanh(x):
+    return 0.5 * x * (1 + np.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x**3)))
+
+
+def naive_gelu_tanh_gradient(x):
+    t = np.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x**3))
+    return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+
+
+def naive_gelu_tanh_mul(x):
+    return 0.5 * x * (1 + np.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)))
+
+
+def naive_gelu_tanh_gradient_mul(x):
+    t = np.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
+    return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+
+
 # name: (actlib object, naive forward, naive derivative, float64 bars (forward, derivative)).
 # The naive formulas are the blog post's, or the textbook's for the activations it lacks.
 ELEMENTWISE = {
@@ -116,7 +157,14 @@ ELEMENTWISE = {
     # the forward keeps one refinement step (2.5 -> 1.76 ULP) and may take 2x
     "sigmoid": (actlib.Sigmoid(), seed_sigmoid, seed_sigmoid_gradient, (2.0, 1.5)),
     "tanh": (actlib.Tanh(), seed_tanh, seed_tanh_gradient, (1.5, 1.5)),
+    "gelu_tanh": (actlib.GELU(approximate="tanh"), naive_gelu_tanh, naive_gelu_tanh_gradient,
+                  (2.0, 2.0)),
 }
+if scipy_erf is not None:
+    ELEMENTWISE["gelu"] = (actlib.GELU(), naive_gelu, naive_gelu_gradient, (2.0, 2.0))
+# For information: (name, actlib object, naive forward, naive derivative, note)
+INFO = [("gelu_tanh", actlib.GELU(approximate="tanh"), naive_gelu_tanh_mul,
+         naive_gelu_tanh_gradient_mul, "naive with x * x * x, not x**3")]
 
 
 def causal_mask(s, fill):
@@ -136,6 +184,10 @@ def cases(n, rng):
             yield name, "forward", x.dtype, partial(naive, x), partial(act, x), "", bar_forward
             yield (name, "gradient", x.dtype, partial(naive_gradient, x),
                    partial(act.gradient, x), "", bar_gradient)
+        for name, act, naive, naive_gradient, note in INFO:
+            yield name, "forward", x.dtype, partial(naive, x), partial(act, x), note, None
+            yield (name, "gradient", x.dtype, partial(naive_gradient, x),
+                   partial(act.gradient, x), note, None)
         s = (rng.standard_normal((side, side)) * 4.0).astype(dtype)
         g = rng.standard_normal((side, side)).astype(dtype)
         act = actlib.Softmax()
@@ -274,6 +326,9 @@ def main(argv=None):
           "Softmax.gradient builds the full Jacobian,")
     print(f"O(n^2) per row: {math.isqrt(args.n)}^3 = {math.isqrt(args.n) ** 3:.2e} elements here, "
           "so it is not benchmarked; backward needs O(n).")
+    if scipy_erf is None:
+        print("gelu (exact): skipped, its naive formula needs scipy.special.erf "
+              "(pip install scipy, for the benchmark only).")
     if failures:
         print(f"Bars NOT met ({len(failures)}): " + "; ".join(failures))
     else:

@@ -297,12 +297,15 @@ def constants():
     k1 = 2 * mp.sqrt(2 / mp.pi)
     k3 = 2 * mp.mpf("0.044715") * mp.sqrt(2 / mp.pi)
     k3_hi = short(k3, 19)
+    k1_36 = short(k1, 36)
     return (f"\n# 512 ln 2 = SHIFT_HI + SHIFT_LO, SHIFT_HI a multiple of 2^-43\n"
             f"SHIFT_HI = {float(hi)!r}\nSHIFT_LO = {float(shift - hi)!r}\n"
             f"\n# GELU's tanh form: 2u = K1 x + K3 x^3; K1 = 2 sqrt(2/pi) = K1_HI + K1_LO and\n"
             f"# K3 = 2 (0.044715) sqrt(2/pi) = K3_HI + K3_LO (0.044715 exact), K3_HI of 19 bits\n"
             f"K1_HI = {float(k1)!r}\nK1_LO = {float(k1 - float(k1))!r}\n"
-            f"K3_HI = {k3_hi!r}\nK3_LO = {float(k3 - k3_hi)!r}\n")
+            f"K3_HI = {k3_hi!r}\nK3_LO = {float(k3 - k3_hi)!r}\n"
+            f"# K1 = K1_36 + K1_REST, K1_36 of 36 bits: times a 17-bit float, exact\n"
+            f"K1_36 = {k1_36!r}\nK1_REST = {float(k1 - k1_36)!r}\n")
 
 
 def _floats(values, indent):
