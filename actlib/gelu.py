@@ -187,13 +187,19 @@ def _tanh_exp(x, vh, vl, e, big, c, h):
 def _tanh_sigma(e, c, h, sc, n, r, tmp):
     r"""``sigma(v) = n (1 - r)`` (times ``sc`` for the shifted elements): ``n = max(e, h)`` is 1
     for ``x >= 0`` and ``E = exp(-|v|)`` (shifted) for ``x < 0``, and
-    ``r = E / (1 + E)`` (unshifted) is at most 1/2."""
+    ``r = E / (1 + E)`` (unshifted) is at most 1/2. Overwrites ``e``."""
     np.maximum(e, h, out=n)
     np.multiply(e, sc, out=r)  # E, unshifted
     np.multiply(r, c, out=tmp)
     r += tmp  # E (1 + c)
-    np.add(r, 1.0, out=tmp)
+    np.add(r, 1.0, out=tmp)  # d
+    # 1 + E = d + lo exactly (Fast2Sum, E <= 1), and E / (d + lo) = (E / d)(1 - lo / d)
+    np.subtract(1.0, tmp, out=e)
+    e += r  # lo
     r /= tmp
+    e /= tmp
+    e *= r
+    r -= e
 
 
 def _gelu_tanh_kernel(x, out, *bufs):
@@ -234,10 +240,10 @@ def _gelu_tanh_gradient_kernel(x, out, *bufs):
     np.clip(x, -_TANH_CLAMP, _TANH_CLAMP, out=xc)
     hi, lo = _tanh_argument(xc, xh, xl, xh2, vh, vl, b, tmp)
     tmp, vh, vl = vh, hi, lo  # the buffer of the argument vh is free again
-    # 1 + x v' = 1 + K1 x + 3 K3 x^3 = 1 + 3 v - 2 K1 x with every rounding relative to the result:
-    # 3 vh = s3 + e3 exactly (Fast2Sum of 2 vh and vh), 2 K1 x exactly as below, then
-    # (s3 - 2 K1_36 xh) + (1 + the small terms).
-    # 2 K1 x is exact as 2 K1_36 xh (36 + 17 bits) plus the small 2 (K1_36 xl + K1_REST x).
+    # 1 + x v' = 1 + K1 x + 3 K3 x^3 = 1 + 3 v - 2 K1 x, carried as hi + lo: 3 vh = s3 + e3 exactly
+    # (Fast2Sum of 2 vh and vh), 2 K1 x = 2 K1_36 xh (exact: 36 + 17 bits) + 2 (K1_36 xl +
+    # K1_REST x), then hi = (s3 - 2 K1_36 xh) + 1 with both sums' roundings kept (TwoSum), and
+    # lo = the rest (below 2^-15 of hi).
     one_xv = xh2
     np.add(vh, vh, out=b)
     np.add(b, vh, out=one_xv)  # s3
@@ -249,10 +255,12 @@ def _gelu_tanh_gradient_kernel(x, out, *bufs):
     b += tmp
     np.multiply(xc, -2.0 * _c.K1_REST, out=tmp)
     b += tmp  # the small parts
-    b += 1.0
+    t = xl
     np.multiply(xh, -2.0 * _c.K1_36, out=tmp)  # exact
-    one_xv += tmp  # s3 - 2 K1_36 xh: one rounding, relative to the result
-    one_xv += b
+    _two_sum(one_xv, tmp, t, e, big)  # t + big = s3 - 2 K1_36 xh
+    b += big
+    _two_sum(t, 1.0, one_xv, e, big)  # one_xv + big = t + 1
+    np.add(b, big, out=xl)  # lo
     c = xh
     _tanh_exp(xc, vh, vl, e, big, c, h)
     _s._unshift(big, sc)
@@ -260,22 +268,39 @@ def _gelu_tanh_gradient_kernel(x, out, *bufs):
     # f' = sigma (1 + x v' (1 - sigma)) (sigma unshifted in 1 - sigma), sigma = n (1 + c' - r),
     # c' = c for x < 0 (where n = E) and 0 for x >= 0 (n = 1). 1 - sigma is r for x >= 0 and
     # 1 - r for x < 0, so B = 1 + x v' (1 - sigma) is 1 + x v' r for x >= 0 and
-    # (1 + x v') - x v' r for x < 0: f' = n (B + B (c' - r)), one rounding in each step.
+    # (1 + x v') - x v' r for x < 0: with B = Bh + Bl, f' = n Bh + n (Bl + B (c' - r)), where
+    # only the last product and sum round at the result's size.
     np.subtract(1.0, h, out=b)
     c *= b
     c -= r  # c' - r
-    np.subtract(one_xv, 1.0, out=tmp)  # x v'
+    np.subtract(one_xv, 1.0, out=tmp)
+    tmp += xl  # x v', to a rounding
     tmp *= r
     np.multiply(h, 2.0, out=vh)
     vh -= 1.0
     tmp *= vh  # +- x v' r
     one_xv *= b
-    one_xv += h  # 1 + x v' for x < 0, 1 for x >= 0
-    one_xv += tmp  # B
-    c *= one_xv
-    one_xv += c
+    one_xv += h  # Bh: the hi part of 1 + x v' for x < 0, 1 for x >= 0
+    xl *= b
+    xl += tmp  # Bl
+    np.add(one_xv, xl, out=tmp)
+    tmp *= c
+    xl += tmp
+    xl *= n
     one_xv *= n
+    one_xv += xl
     np.multiply(one_xv, sc, out=out)
+
+
+def _two_sum(a, b, s, bb, err):
+    """s + err = a + b exactly (Knuth's TwoSum, for any order of magnitude); ``b`` may be a
+    scalar. Uses ``bb`` as scratch."""
+    np.add(a, b, out=s)
+    np.subtract(s, a, out=bb)
+    np.subtract(s, bb, out=err)
+    np.subtract(a, err, out=err)
+    np.subtract(b, bb, out=bb)
+    err += bb
 
 
 def _gelu_tanh_narrow_kernel(x, out, xc, v, e, h):

@@ -436,8 +436,9 @@ def ndtr(x):
     Notes:
         Computed in ``x`` itself, never through ``x / sqrt(2)``, whose rounding alone costs about
         ``x^2`` ULP in the left tail; ``Phi(x) = 1 - Phi(-x)`` only where that is at least 1/2.
-        ``Phi(x)`` is 0 below ``x = -38.48`` and rounds to 1 above 8.3. Accuracy against mpmath:
-        see the module's notes.
+        ``Phi(x)`` is 0 below ``x = -38.48`` and rounds to 1 above 8.3. SciPy's ``ndtr`` has the
+        same definition; ``0.5 * (1 + erf(x / sqrt(2)))`` is 0 from ``x = -8.3`` on. Accuracy
+        against mpmath: see the module's notes.
     """
     return _apply(_ndtr_kernel, x, "ndtr", 15)
 
@@ -449,6 +450,16 @@ def erfc(x):
 
         \operatorname{erfc}(x) = 1 - \operatorname{erf}(x)
             = \frac{2}{\sqrt\pi} \int_x^\infty e^{-s^2}\, ds
+
+    Args:
+        x: array_like of real numbers, any shape.
+
+    Returns:
+        :math:`\operatorname{erfc}(x)` with ``x``'s shape and dtype (float64 for integer or bool
+        input).
+
+    Raises:
+        TypeError: for complex, object, string or other non-real dtypes.
 
     Example:
         >>> erfc([-1.0, 0.0, 1.0, 10.0])
@@ -464,6 +475,16 @@ def erf(x):
 
         \operatorname{erf}(x) = \frac{2}{\sqrt\pi} \int_0^x e^{-s^2}\, ds
 
+    Args:
+        x: array_like of real numbers, any shape.
+
+    Returns:
+        :math:`\operatorname{erf}(x)` with ``x``'s shape and dtype (float64 for integer or bool
+        input); ``erf(-0) = -0``.
+
+    Raises:
+        TypeError: for complex, object, string or other non-real dtypes.
+
     Example:
         >>> erf([-1.0, 0.0, 1e-10, 1.0])
         array([-8.42700793e-01,  0.00000000e+00,  1.12837917e-10,  8.42700793e-01])
@@ -477,6 +498,15 @@ def normal_pdf(x):
     .. math::
 
         \varphi(x) = \frac{e^{-x^2/2}}{\sqrt{2\pi}}
+
+    Args:
+        x: array_like of real numbers, any shape.
+
+    Returns:
+        :math:`\varphi(x)` with ``x``'s shape and dtype (float64 for integer or bool input).
+
+    Raises:
+        TypeError: for complex, object, string or other non-real dtypes.
 
     Example:
         >>> normal_pdf([0.0, 1.0, 38.0])
