@@ -229,7 +229,16 @@ def _gelu_tanh_kernel(x, out, *bufs):
     vl += c
     e += vl
     e *= sc  # last: a subnormal result rounds once
-    np.copysign(e, x, out=out)  # GELU has x's sign (-0 for -0 and for the underflowed tail)
+    np.copysign(e, x, out=e)  # GELU has x's sign (-0 for -0 and for the underflowed tail)
+    # |x| < 1/2, where r is near 1/2 and its errors would count in full: x (1/2 + x At(x^2))
+    np.clip(x, -_s.SMALL, _s.SMALL, out=xh2)
+    np.multiply(xh2, xh2, out=n)
+    _s._polynomial(_c.TANH_SMALL, n, r)
+    r *= xh2
+    r += 0.5
+    r *= xh2
+    _s._small_mask(x, n)
+    _s._blend(r, e, n, out)
     np.greater(x, _TANH_CLAMP, out=h, casting="unsafe")
     if h.any():  # sigma(v) = 1 there: GELU(x) = x (+inf included)
         np.copyto(out, x, where=h.astype(bool))
@@ -289,7 +298,15 @@ def _gelu_tanh_gradient_kernel(x, out, *bufs):
     xl *= n
     one_xv *= n
     one_xv += xl
-    np.multiply(one_xv, sc, out=out)
+    one_xv *= sc
+    # |x| < 1/2, where r is near 1/2 and the sums above cancel by half: 1/2 + x A2t(x^2)
+    np.clip(x, -_s.SMALL, _s.SMALL, out=xh)
+    np.multiply(xh, xh, out=tmp)
+    _s._polynomial(_c.TANH_GRAD_SMALL, tmp, r)
+    r *= xh
+    r += 0.5
+    _s._small_mask(x, tmp)
+    _s._blend(r, one_xv, tmp, out)
 
 
 def _two_sum(a, b, s, bb, err):

@@ -7,7 +7,8 @@
 erf/erfc as
 
 * near 0, an odd series: ``Phi(x) = 1/2 + x A(x^2)``, ``erf(z) = z B(z^2)`` (``|x|, |z| < 1/2``),
-  and for GELU's derivative ``Phi(x) + x phi(x) = 1/2 + x A2(x^2)``: polynomials A, A2, B;
+  for GELU's derivative ``Phi(x) + x phi(x) = 1/2 + x A2(x^2)``, and the same two for GELU's
+  tanh form, ``sigma(2u) = 1/2 + x At(x^2)`` and its derivative ``1/2 + x A2t(x^2)``: polynomials;
 * elsewhere ``Phi(-t) = exp(-t^2/2) T(t) / t`` and ``erfc(z) = exp(-z^2) T_z(z) / z``, the
   exponent's argument carried exactly, where ``T(t) = t exp(t^2/2) Phi(-t)`` (``t`` times Mills'
   ratio) rises slowly from 0 to ``1/sqrt(2 pi)``. Each piece computes it as a float ``anchor`` of
@@ -84,6 +85,35 @@ def small_a(s):
 def small_a2(s):
     """A2(s) = A(s) + phi(sqrt s): Phi(x) + x phi(x) = 1/2 + x A2(x^2)."""
     return small_a(s) + mp.exp(-s / 2) / mp.sqrt(2 * mp.pi)
+
+
+def _two_u(x):
+    """2u = 2 sqrt(2/pi) (x + 0.044715 x^3), GELU's tanh form's argument (0.044715 exact)."""
+    return 2 * mp.sqrt(2 / mp.pi) * (x + mp.mpf("0.044715") * x**3)
+
+
+def _tanh_terms(x):
+    """sigma(2u) and x sigma(2u) (1 - sigma(2u)) (2u)': the tanh form's derivative is their sum."""
+    v = _two_u(x)
+    s, s_neg = 1 / (1 + mp.exp(-v)), 1 / (1 + mp.exp(v))
+    dv = 2 * mp.sqrt(2 / mp.pi) * (1 + 3 * mp.mpf("0.044715") * x**2)
+    return s, x * s * s_neg * dv
+
+
+def tanh_small_a(s):
+    """(sigma(2u) - 1/2) / x at x = sqrt s: GELU_tanh(x) = x (1/2 + x At(x^2))."""
+    if s == 0:
+        return mp.sqrt(2 / mp.pi) / 2
+    r = mp.sqrt(s)
+    return (_tanh_terms(r)[0] - mp.mpf(1) / 2) / r
+
+
+def tanh_small_a2(s):
+    """(GELU_tanh'(x) - 1/2) / x at x = sqrt s: GELU_tanh'(x) = 1/2 + x A2t(x^2)."""
+    if s == 0:
+        return mp.sqrt(2 / mp.pi)
+    r = mp.sqrt(s)
+    return (mp.fsum(_tanh_terms(r)) - mp.mpf(1) / 2) / r
 
 
 def small_b(s):
@@ -192,6 +222,11 @@ SMALL = [  # (name, function, bound on |x|, degree in x^2, weight on s = x^2)
      if s > 0 else mp.mpf(0)),
     ("ERF_SMALL", small_b, 0.5, 9,
      lambda s: max(1 / small_b(s), mp.sqrt(s) / mp.erfc(mp.sqrt(s)))),
+    ("TANH_SMALL", tanh_small_a, 0.5, 8,
+     lambda s: mp.sqrt(s) / _tanh_terms(-mp.sqrt(s))[0] if s > 0 else mp.mpf(0)),
+    ("TANH_GRAD_SMALL", tanh_small_a2, 0.5, 9,
+     lambda s: mp.sqrt(s) / mp.fsum(abs(v) for v in _tanh_terms(-mp.sqrt(s)))
+     if s > 0 else mp.mpf(0)),
 ]
 # For each family: the middle pieces, T anchored at a centre, (lo, hi, centre, n, m), then the
 # tail, T = limit - w U(w) with w = 1/t^2 for t >= the last middle piece's hi, (n, m).
