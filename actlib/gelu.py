@@ -423,9 +423,11 @@ def gelu(x, approximate="none"):
         more, and its float32 kernels (in float32) reach 1.7e7 ULP in the forward and the
         derivative. The tanh form is evaluated as ``x sigma(2u)``, which avoids
         ``1 + tanh(u)``'s cancellation, with ``2u`` carried to about 2^-100 (the constant
-        0.044715 taken as the exact decimal). GELU(-0) is -0.
-        Accuracy, measured against mpmath over the whole float64 range: see the README's table;
-        float16 and float32 are computed in float64 and rounded once (within 1 ULP).
+        0.044715 taken as the exact decimal), and near 0 (``|x| < 1/2``) by an odd series.
+        GELU(-0) is -0. Accuracy, measured against mpmath over the whole float64 range (grids
+        from the subnormals to the largest float, dense bands, 100,000-input screens): at most
+        1.96 ULP (exact) and 1.88 ULP (tanh) in float64, on AVX-512 and baseline kernels alike;
+        float16 and float32 are computed in float64 and rounded once (0.5 ULP measured).
     """
     approximate = _check_approximate(approximate, "gelu")
     x = as_float_array(x, "gelu")
@@ -479,7 +481,10 @@ class GELU(Activation):
         error is measured, as the accuracy rule says, in ULP of the sum of the terms'
         magnitudes ``|Phi(x)| + |x phi(x)|``. Computed as ``exp(-t^2/2) (T(t)/t - t/sqrt(2 pi))``
         for ``x = -t`` and ``1`` minus that for ``x = t``, ``t^2`` carried exactly, so the left
-        tail keeps its relative accuracy down to the smallest subnormal (``x = -38.6``).
+        tail keeps its relative accuracy down to the smallest subnormal (``x = -38.6``). Measured:
+        at most 1.94 ULP (exact) and 1.78 ULP (tanh) of the terms' magnitudes in float64,
+        0.5 ULP in float16 and float32; ``backward`` (rounded once) 2.44 and 2.11. PyTorch
+        computes ``cdf + x * pdf`` with the ``1 + erf`` of the forward: 0 in the same tail.
 
         >>> GELU().gradient([-40.0, -30.0, -0.75])
         array([ 0.00000000e+000, -4.41603169e-195,  7.74278261e-004])
