@@ -7,7 +7,7 @@ from functools import partial
 import numpy as np
 
 from ._base import Activation, as_float_array, as_result, blockwise, check_real_param, exp_split
-from ._scaled_exp import ScaledExp, check_scale, is_power_of_two
+from ._scaled_exp import ScaledExp, check_scale, is_power_of_two, scale_pow2
 
 # SELU's constants (Klambauer et al. 2017), the floats nearest to the solutions of the
 # fixed-point equations E[selu(z)] = 0, E[selu(z)^2] = 1 for z ~ N(0, 1) (notebook 06 derives
@@ -27,15 +27,13 @@ def _exp_linear_kernel(scale, neg, x, out, t, u):
     # f = scale * max(x, 0) + neg * expm1(min(x, 0)): for x > 0 the second term is 0 and for
     # x <= 0 the first, so the sum adds an exact 0 and rounds once (into float16/32 too).
     # Branch-free: np.where would evaluate both sides and cost several times more.
-    np.minimum(x, 0.0, out=t)
+    np.clip(x, -np.inf, 0.0, out=t)
     np.expm1(t, out=t)  # -1 at -inf, NaN at NaN; never overflows
     if neg != 1.0:
         t *= neg
-    if scale == 1.0:
-        np.maximum(x, 0.0, out=u)
-    else:
-        np.maximum(x, 0.0, out=u)
-        u *= scale  # SELU: lambda * x, +-inf past the float maximum (the caller ignores it)
+    np.clip(x, 0.0, np.inf, out=u)  # max(x, 0), NaN at NaN; faster than np.maximum(x, 0.0)
+    if scale != 1.0:
+        u *= scale  # SELU: lambda * x, +inf past the float maximum (the caller ignores it)
     np.add(u, t, out=out)
 
 
@@ -43,7 +41,7 @@ def _exp_linear_gradient_kernel(pos, neg, x, out, t, u):
     # f'(x) = pos for x > 0, neg * e^x for x <= 0 (PyTorch's side at 0). e^min(x, 0) is 1 for
     # x > 0, so neg * e^min(x, 0) is neg there, and adding (pos - neg) [x > 0] turns it into pos:
     # pos - neg is exact and neg + (pos - neg) == pos (checked by the caller).
-    np.minimum(x, 0.0, out=t)
+    np.clip(x, -np.inf, 0.0, out=t)
     np.exp(t, out=t)
     if neg != 1.0:
         t *= neg
@@ -58,7 +56,7 @@ def _exp_linear_gradient_kernel(pos, neg, x, out, t, u):
 def _exp_linear_gradient_masked(pos, neg, x, out, t, u):
     # For slopes where neg + (pos - neg) is not exactly pos (ELU with an alpha beyond [1/2, 2]):
     # the same, the positive side written over.
-    np.minimum(x, 0.0, out=t)
+    np.clip(x, -np.inf, 0.0, out=t)
     np.exp(t, out=t)
     t *= neg
     np.copyto(t, pos, where=np.greater(x, 0.0))
@@ -242,14 +240,14 @@ class SELU(Activation):
 
 def _celu_kernel(alpha, inv, small, x, out, t, u):
     # alpha * expm1(x / alpha) for x <= 0, x for x > 0, as _exp_linear_kernel.
-    np.minimum(x, 0.0, out=t)
+    np.clip(x, -np.inf, 0.0, out=t)
     if inv is not None:
         t *= inv  # alpha a power of two: x / alpha exactly (a multiplication is faster)
     else:
         t /= alpha  # rounds, but the result's sensitivity to t is below 1 (see celu)
     np.expm1(t, out=t)
     t *= alpha
-    np.maximum(x, 0.0, out=u)
+    np.clip(x, 0.0, np.inf, out=u)
     np.add(u, t, out=out)
     if small is not None and np.fmin.reduce(np.abs(x, out=u)) < small:
         # alpha > 4: where x / alpha is subnormal its rounding, scaled back by alpha, would cost
@@ -260,7 +258,7 @@ def _celu_kernel(alpha, inv, small, x, out, t, u):
 
 def _celu_gradient_pow2(inv, x, out, t):
     # e^(x / alpha), x / alpha exact (or subnormal, where e^t = 1 anyway); 1 for x > 0.
-    np.minimum(x, 0.0, out=t)
+    np.clip(x, -np.inf, 0.0, out=t)
     if inv != 1.0:
         t *= inv
     np.exp(t, out=out)
@@ -268,16 +266,16 @@ def _celu_gradient_pow2(inv, x, out, t):
 
 def _celu_gradient_scaled(se, x, out, a, k, r):
     # e^(x / alpha) as 2**k e^r, without rounding x / alpha (actlib/_scaled_exp.py).
-    np.minimum(x, 0.0, out=a)
+    np.clip(x, -np.inf, 0.0, out=a)
     se.reduce(a, k, r)
     np.exp(r, out=r)
-    np.ldexp(r, k.astype(np.int64), out=out)
+    scale_pow2(r, k, out)
 
 
 def _celu_gradient_narrow(alpha, x, out, t):
     # float16/32: x / alpha rounded in float64 errs by |x / alpha| * 2**-53 relative, at most
     # about 2**-46 where the result is still a float32 (|x / alpha| < 104): far below 1/2 ULP.
-    np.minimum(x, 0.0, out=t)
+    np.clip(x, -np.inf, 0.0, out=t)
     t /= alpha
     np.exp(t, out=out)
 
