@@ -283,9 +283,10 @@ def log_sigmoid(x):
 
     Notes:
         ``np.log(sigmoid(x))`` is ``-inf`` once ``sigmoid(x)`` underflows (``x < -745``, where
-        the answer is about ``x``), and 0 for ``x > 36.7``, where ``sigmoid(x)`` rounds to 1
-        and the answer is ``-e^-x``. Accuracy, against mpmath over the whole float range:
-        float64 within 3 ULP, float32 and float16 within 1 ULP.
+        the answer is about ``x``), has no correct digit from ``x = 36.7`` on and is 0 past
+        ``x = 37.4``, where ``sigmoid(x)`` rounds to 1 and the answer is ``-e^-x``. Accuracy,
+        against mpmath over the whole float range: float64 within 3 ULP, float32 and float16
+        within 1 ULP.
     """
     x = as_float_array(x, "log_sigmoid")
     return as_result(blockwise(_log_sigmoid_kernel, x, scratch=2))
@@ -312,8 +313,8 @@ class LogSigmoid(Activation):
 
     def gradient(self, x):
         r"""The derivative :math:`\sigma(-x) = n / (1 + e)`, :math:`e = e^{-|x|}`, ``n = 1`` for
-        ``x <= 0`` and ``e`` for ``x > 0``: ``1 - sigmoid(x)`` would round to 0 for
-        ``x > 36.7``. float64 within 4 ULP, float32 and float16 within 1 ULP.
+        ``x <= 0`` and ``e`` for ``x > 0``: ``1 - sigmoid(x)`` has no correct digit from
+        ``x = 36.7`` on and is 0 past 37.4. float64 within 4 ULP, float32 and float16 within 1 ULP.
 
         >>> LogSigmoid().gradient([800.0])
         array([0.])

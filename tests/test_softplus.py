@@ -74,7 +74,7 @@ def test_log_sigmoid_is_minus_softplus_of_minus_x_bit_for_bit():
 
 def test_binary_cross_entropy_with_logits():
     # -log p(y | s) = -log_sigmoid(s) for y = 1, -log_sigmoid(-s) for y = 0: exact for any logit,
-    # where -log(sigmoid(s)) is inf (s < -745) or 0 (s > 36.7).
+    # where -log(sigmoid(s)) is inf (s < -745) or 0 (s > 37.4).
     s = np.array([-1000.0, -50.0, -1.0, 0.0, 3.0, 50.0, 1000.0])
     loss = -actlib.log_sigmoid(s)
     exact = reference(lambda t: mpmath.log1p(mpmath.exp(-t)), s)
