@@ -117,9 +117,10 @@ def elu(x, alpha=1.0):
         ``np.where(x > 0, x, np.exp(x) - 1)`` evaluates ``np.exp(x)`` for the positive ``x``
         too, which overflows past 709.78. PyTorch's CPU kernel computes ``exp(x) - 1`` too.
         NaN propagates; ``-inf`` gives ``-alpha``, ``+inf`` gives ``+inf``.
-        Accuracy, measured against mpmath over the whole float range: float64 within 3 ULP
-        (NumPy's ``expm1`` and one rounding of the product), float32 and float16 within 1 ULP
-        (computed in float64, rounded once).
+        Accuracy, measured against mpmath over the whole float range and a dense screen, on
+        NumPy's AVX-512 and baseline kernels: float64 within 3 ULP (0.76 measured: ``expm1`` and
+        one rounding of the product), float32 and float16 within 1 ULP (computed in float64,
+        rounded once; 0.5 measured).
     """
     a = check_real_param(alpha, "elu", "alpha")
     x = as_float_array(x, "elu")
@@ -158,7 +159,7 @@ class ELU(Activation):
 
         At the kink we return :math:`\alpha`, the left derivative, as PyTorch's
         ``elu_backward`` does (its test is ``x <= 0``); for :math:`\alpha \ne 1` the derivative
-        jumps there (CELU does not). float64 within 4 ULP (1 measured), float32 and float16
+        jumps there (CELU does not). float64 within 4 ULP (1.0 measured), float32 and float16
         within 1 ULP; ``backward`` keeps :math:`\alpha e^x` where it is subnormal in float64
         (``x < -708``) for incoming gradients that make the product a normal float.
 
@@ -200,7 +201,7 @@ def selu(x):
         1.7580993408473766). The negative side uses ``expm1``, as :func:`elu`. ``lambda * x``
         overflows to ``+inf`` for ``x`` within 5 per cent of the largest float, silently: that
         is its correct rounding. Accuracy, against mpmath with the exact constants: float64
-        within 3 ULP, float32 and float16 within 1 ULP.
+        within 3 ULP (1.64 measured), float32 and float16 within 1 ULP.
     """
     x = as_float_array(x, "selu")
     with np.errstate(over="ignore"):  # lambda x beyond the float maximum is +inf
@@ -230,7 +231,7 @@ class SELU(Activation):
         r"""The derivative: :math:`\lambda` for ``x > 0``, :math:`\lambda\alpha e^x` for
         ``x <= 0`` (:math:`\lambda\alpha` at 0, as PyTorch: the derivative jumps there).
 
-        float64 within 4 ULP, float32 and float16 within 1 ULP.
+        float64 within 4 ULP (1.62 measured), float32 and float16 within 1 ULP.
 
         >>> SELU().gradient([-800.0, 5.0])
         array([0.        , 1.05070099])
@@ -330,8 +331,9 @@ def celu(x, alpha=1.0):
         another matter; see :meth:`CELU.gradient`.) PyTorch accepts a negative ``alpha``, for
         which the unit grows without bound as ``x -> -inf``; Barron defines it for
         ``alpha > 0``, and so do we. PyTorch raises for ``alpha = 0`` too.
-        Accuracy, against mpmath over the whole float range: float64 within 3 ULP, float32
-        and float16 within 1 ULP, for ``alpha`` = 1, 0.5, 2 and 0.3 (the tests' values).
+        Accuracy, against mpmath over the whole float range: float64 within 3 ULP (1.79
+        measured), float32 and float16 within 1 ULP, for ``alpha`` = 1, 0.5, 2 and 0.3 (the
+        tests' values; any alpha in range by a property test).
     """
     a = _check_celu_alpha(alpha, "celu")
     x = as_float_array(x, "celu")
@@ -377,7 +379,7 @@ class CELU(Activation):
         exponential turns the rounding of ``x / alpha`` into a relative error. The float64
         path reduces the argument in ``x``'s units instead, :math:`e^{x/\alpha} = 2^k e^r`,
         with :math:`k \ln 2 \cdot \alpha` exact (``actlib/_scaled_exp.py``). float64 within
-        4 ULP, float32 and float16 within 1 ULP.
+        4 ULP (0.96 measured), float32 and float16 within 1 ULP.
 
         >>> CELU(alpha=0.3).gradient([-200.0])
         array([2.95355728e-290])
