@@ -433,8 +433,9 @@ class Softsign(Activation):
         1.3e154, where the derivative is still a float) and corrects it for the rounding error of
         ``d``, recovered exactly: ``(1 / d)^2`` alone reaches 3.5 ULP and, times an incoming
         gradient in ``backward``, 4.2. float64 within 4 ULP (1.44 measured, ``backward`` 2.86),
-        float32 and float16 (computed in float64, rounded once) within 1 ULP. Beyond ``|x| = 2**511`` the float64 derivative is
-        subnormal, and ``backward`` keeps it as ``m * 2**k`` for large incoming gradients.
+        float32 and float16 (computed in float64, rounded once) within 1 ULP. Beyond
+        ``|x| = 2**511`` the float64 derivative is subnormal, and ``backward`` keeps it as
+        ``m * 2**k`` for large incoming gradients.
 
         >>> Softsign().gradient([1e160])
         array([1.e-320])
