@@ -5,6 +5,16 @@ Each activation comes as a function (JAX's and PyTorch's functional names) and a
 product), named as PyTorch's classes. ``actlib.testing`` holds the measuring tools.
 """
 
+from .hard import (
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    ReLU6,
+    hard_sigmoid,
+    hard_swish,
+    hard_tanh,
+    relu6,
+)
 from .leaky_relu import LeakyReLU, leaky_relu
 from .relu import ReLU, relu
 from .sigmoid import Sigmoid, sigmoid
@@ -14,13 +24,21 @@ from .tanh import Tanh, tanh
 __version__ = "0.1.0"
 
 __all__ = [
+    "Hardsigmoid",
+    "Hardswish",
+    "Hardtanh",
     "LeakyReLU",
     "ReLU",
+    "ReLU6",
     "Sigmoid",
     "Softmax",
     "Tanh",
+    "hard_sigmoid",
+    "hard_swish",
+    "hard_tanh",
     "leaky_relu",
     "relu",
+    "relu6",
     "sigmoid",
     "softmax",
     "tanh",

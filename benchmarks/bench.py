@@ -86,6 +86,39 @@ def seed_tanh_gradient(x):
     return 1 - np.power(seed_tanh(x), 2)
 
 
+# The hard activations' naive forms: np.clip and np.where, as most code writes them.
+def naive_relu6(x):
+    return np.clip(x, 0, 6)
+
+
+def naive_relu6_gradient(x):
+    return np.where((x > 0) & (x < 6), 1.0, 0.0)
+
+
+def naive_hard_tanh(x):
+    return np.clip(x, -1, 1)
+
+
+def naive_hard_tanh_gradient(x):
+    return np.where((x > -1) & (x < 1), 1.0, 0.0)
+
+
+def naive_hard_sigmoid(x):
+    return np.clip(x / 6 + 0.5, 0, 1)
+
+
+def naive_hard_sigmoid_gradient(x):
+    return np.where((x > -3) & (x < 3), 1 / 6, 0.0)
+
+
+def naive_hard_swish(x):
+    return x * np.clip(x / 6 + 0.5, 0, 1)
+
+
+def naive_hard_swish_gradient(x):
+    return np.where(x < -3, 0.0, np.where(x > 3, 1.0, x / 3 + 0.5))
+
+
 def seed_softmax(x):
     e_x = np.exp(x - np.max(x, axis=-1, keepdims=True))
     return e_x / np.sum(e_x, axis=-1, keepdims=True)
@@ -117,6 +150,12 @@ def cases(n, rng):
             ("leaky_relu", actlib.LeakyReLU(SLOPE), seed_leaky_relu, seed_leaky_relu_gradient),
             ("sigmoid", actlib.Sigmoid(), seed_sigmoid, seed_sigmoid_gradient),
             ("tanh", actlib.Tanh(), seed_tanh, seed_tanh_gradient),
+        ]
+        elementwise += [
+            ("relu6", actlib.ReLU6(), naive_relu6, naive_relu6_gradient),
+            ("hard_tanh", actlib.Hardtanh(), naive_hard_tanh, naive_hard_tanh_gradient),
+            ("hard_sigmoid", actlib.Hardsigmoid(), naive_hard_sigmoid, naive_hard_sigmoid_gradient),
+            ("hard_swish", actlib.Hardswish(), naive_hard_swish, naive_hard_swish_gradient),
         ]
         for name, act, naive, naive_gradient in elementwise:
             yield name, "forward", x.dtype, partial(naive, x), partial(act, x), "", True

@@ -91,6 +91,25 @@ def _band(rng, lo, hi, n, dtype):
     return rng.uniform(lo, hi, n).astype(dtype)
 
 
+# Where the hard activations have kinks (ReLU6 at 0 and 6, Hardtanh at -1 and 1, Hardsigmoid and
+# Hardswish at -3 and 3, Hardswish's derivative crosses 0 at -1.5).
+KINKS = (-6.0, -3.0, -1.5, -1.0, 0.0, 1.0, 3.0, 6.0)
+
+
+def _kinks(rng, dtype):
+    """Each kink, its 8 nearest floats on either side and 50 seeded points within 1e-3."""
+    parts = []
+    with np.errstate(under="ignore"):  # the neighbours of 0 are subnormal: meant
+        for k in KINKS:
+            up = down = dtype(k)
+            near = [up]
+            for _ in range(8):
+                up, down = np.nextafter(up, dtype(np.inf)), np.nextafter(down, dtype(-np.inf))
+                near += [up, down]
+            parts += [np.array(near, dtype), _band(rng, k - 1e-3, k + 1e-3, 50, dtype)]
+    return np.concatenate(parts)
+
+
 @functools.cache
 def elementwise_grid(dtype):
     """The inputs every elementwise activation is measured on: sorted, then -0 and NaN.
@@ -111,6 +130,7 @@ def elementwise_grid(dtype):
                        _LOG_SUB[dtype], _LOG_SUB[dtype] / 2):
             band = _band(rng, centre - 3, centre + 3, 400, dtype)
             parts += [band, -band]
+        parts += [_kinks(rng, dtype)]
         x = np.concatenate(parts)
     # np.unique sorts and keeps one of +0 / -0, so put -0 back. NaN is added after it: numpy 2.4's
     # unique turns float16's quiet NaN into a signalling one (0x7c01), which is not an input we
@@ -159,6 +179,32 @@ def _mp_tanh_grad(t):
     return mp.sech(t) ** 2
 
 
+def _mp_clip(lo, hi):
+    return lambda t: min(max(t, mp.mpf(lo)), mp.mpf(hi))
+
+
+def _mp_clip_grad(lo, hi):  # PyTorch's hardtanh_backward: 0 at both kinks
+    return lambda t: mp.mpf(1) if lo < t < hi else mp.mpf(0)
+
+
+def _mp_hard_sigmoid(t):  # the line t/6 + 1/2, clipped to [0, 1]
+    return min(max(t / 6 + mp.mpf(1) / 2, mp.mpf(0)), mp.mpf(1))
+
+
+def _mp_hard_sigmoid_grad(t):  # PyTorch's hardsigmoid_backward: 0 at -3 and 3
+    return mp.mpf(1) / 6 if -3 < t < 3 else mp.mpf(0)
+
+
+def _mp_hard_swish(t):
+    return t * _mp_hard_sigmoid(t) if mp.isfinite(t) else (t if t > 0 else mp.mpf(0))
+
+
+def _mp_hard_swish_grad(t):  # PyTorch's hardswish_backward: the middle piece on [-3, 3]
+    if t < -3:
+        return mp.mpf(0)
+    return (2 * t + 3) / 6 if t <= 3 else mp.mpf(1)
+
+
 _LEAKY = actlib.LeakyReLU()
 _SLOPE = _LEAKY.negative_slope
 
@@ -170,6 +216,14 @@ ELEMENTWISE = {
     "sigmoid": (actlib.sigmoid, actlib.Sigmoid().gradient,
                 _nan_or(_mp_sigmoid), _nan_or(_mp_sigmoid_grad)),
     "tanh": (actlib.tanh, actlib.Tanh().gradient, _nan_or(mp.tanh), _nan_or(_mp_tanh_grad)),
+    "relu6": (actlib.relu6, actlib.ReLU6().gradient,
+              _nan_or(_mp_clip(0, 6)), _nan_or(_mp_clip_grad(0, 6))),
+    "hard_tanh": (actlib.hard_tanh, actlib.Hardtanh().gradient,
+                  _nan_or(_mp_clip(-1, 1)), _nan_or(_mp_clip_grad(-1, 1))),
+    "hard_sigmoid": (actlib.hard_sigmoid, actlib.Hardsigmoid().gradient,
+                     _nan_or(_mp_hard_sigmoid), _nan_or(_mp_hard_sigmoid_grad)),
+    "hard_swish": (actlib.hard_swish, actlib.Hardswish().gradient,
+                   _nan_or(_mp_hard_swish), _nan_or(_mp_hard_swish_grad)),
 }
 KINDS = ("forward", "gradient")
 # For a derivative that is a sum of terms and crosses zero (SiLU, GELU, Mish): name -> the sum
@@ -178,6 +232,8 @@ KINDS = ("forward", "gradient")
 GRADIENT_MAGNITUDE = {}
 ACTIVATION_OBJECTS = {"relu": actlib.ReLU(), "leaky_relu": _LEAKY, "sigmoid": actlib.Sigmoid(),
                       "tanh": actlib.Tanh()}
+ACTIVATION_OBJECTS |= {"relu6": actlib.ReLU6(), "hard_tanh": actlib.Hardtanh(),
+                       "hard_sigmoid": actlib.Hardsigmoid(), "hard_swish": actlib.Hardswish()}
 
 
 @functools.cache
@@ -277,6 +333,13 @@ LONGDOUBLE = {
                    lambda x: np.where(x > 0, 1, np.longdouble(_SLOPE))),
     "sigmoid": (_ld_sigmoid, _ld_sigmoid_grad),
     "tanh": (np.tanh, _ld_tanh_grad),
+    "relu6": (lambda x: np.clip(x, 0, 6), lambda x: ((x > 0) & (x < 6)).astype(np.longdouble)),
+    "hard_tanh": (lambda x: np.clip(x, -1, 1),
+                  lambda x: ((x > -1) & (x < 1)).astype(np.longdouble)),
+    "hard_sigmoid": (lambda x: np.clip(x + 3, 0, 6) / 6,
+                     lambda x: np.where((x > -3) & (x < 3), 1 / np.longdouble(6), 0)),
+    "hard_swish": (lambda x: x * (np.clip(x + 3, 0, 6) / 6),
+                   lambda x: np.where(x < -3, 0, np.where(x > 3, 1, (2 * x + 3) / 6))),
 }
 # name: the sum of the derivative's terms' magnitudes in long double (see GRADIENT_MAGNITUDE)
 LONGDOUBLE_MAGNITUDE = {}

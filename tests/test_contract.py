@@ -8,9 +8,12 @@ import actlib
 
 # name, callable, its name in error messages, takes a 0-d input
 ELEMENTWISE = [actlib.ReLU(), actlib.LeakyReLU(), actlib.Sigmoid(), actlib.Tanh()]
+ELEMENTWISE += [actlib.ReLU6(), actlib.Hardtanh(), actlib.Hardsigmoid(), actlib.Hardswish()]
 ACTS = ELEMENTWISE + [actlib.Softmax()]
 FUNCTIONS = {"ReLU": "relu", "LeakyReLU": "leaky_relu", "Sigmoid": "sigmoid", "Tanh": "tanh",
              "Softmax": "softmax"}
+FUNCTIONS |= {"ReLU6": "relu6", "Hardtanh": "hard_tanh", "Hardsigmoid": "hard_sigmoid",
+              "Hardswish": "hard_swish"}
 
 
 def methods(act):
