@@ -15,7 +15,7 @@ from .hard import (
     hard_tanh,
     relu6,
 )
-from .leaky_relu import LeakyReLU, leaky_relu
+from .leaky_relu import LeakyReLU, PReLU, leaky_relu, prelu
 from .relu import ReLU, relu
 from .sigmoid import Sigmoid, sigmoid
 from .softmax import Softmax, softmax
@@ -28,6 +28,7 @@ __all__ = [
     "Hardswish",
     "Hardtanh",
     "LeakyReLU",
+    "PReLU",
     "ReLU",
     "ReLU6",
     "Sigmoid",
@@ -37,6 +38,7 @@ __all__ = [
     "hard_swish",
     "hard_tanh",
     "leaky_relu",
+    "prelu",
     "relu",
     "relu6",
     "sigmoid",

@@ -119,6 +119,18 @@ def naive_hard_swish_gradient(x):
     return np.where(x < -3, 0.0, np.where(x > 3, 1.0, x / 3 + 0.5))
 
 
+def naive_prelu(x, w=0.25):
+    return np.where(x > 0, x, w * x)
+
+
+def naive_prelu_gradient(x, w=0.25):
+    return np.where(x > 0, 1.0, w)
+
+
+def naive_prelu_weight_gradient(x, g):
+    return np.sum(np.where(x > 0, 0.0, g * x))
+
+
 def seed_softmax(x):
     e_x = np.exp(x - np.max(x, axis=-1, keepdims=True))
     return e_x / np.sum(e_x, axis=-1, keepdims=True)
@@ -156,11 +168,15 @@ def cases(n, rng):
             ("hard_tanh", actlib.Hardtanh(), naive_hard_tanh, naive_hard_tanh_gradient),
             ("hard_sigmoid", actlib.Hardsigmoid(), naive_hard_sigmoid, naive_hard_sigmoid_gradient),
             ("hard_swish", actlib.Hardswish(), naive_hard_swish, naive_hard_swish_gradient),
+            ("prelu", actlib.PReLU(), naive_prelu, naive_prelu_gradient),
         ]
         for name, act, naive, naive_gradient in elementwise:
             yield name, "forward", x.dtype, partial(naive, x), partial(act, x), "", True
             yield (name, "gradient", x.dtype, partial(naive_gradient, x),
                    partial(act.gradient, x), "", True)
+        g = rng.standard_normal(n).astype(dtype)
+        yield ("prelu", "weight_grad", x.dtype, partial(naive_prelu_weight_gradient, x, g),
+               partial(actlib.PReLU().weight_gradient, x, g), "exact sum vs np.sum", False)
         s = (rng.standard_normal((side, side)) * 4.0).astype(dtype)
         g = rng.standard_normal((side, side)).astype(dtype)
         act = actlib.Softmax()

@@ -207,6 +207,8 @@ def _mp_hard_swish_grad(t):  # PyTorch's hardswish_backward: the middle piece on
 
 _LEAKY = actlib.LeakyReLU()
 _SLOPE = _LEAKY.negative_slope
+_PRELU = actlib.PReLU(init=0.1)  # a slope no float16/32 holds exactly, unlike PyTorch's 0.25
+_PRELU_SLOPE = float(_PRELU.weight[0])
 
 # name: (forward, derivative, exact forward, exact derivative)
 ELEMENTWISE = {
@@ -216,6 +218,8 @@ ELEMENTWISE = {
     "sigmoid": (actlib.sigmoid, actlib.Sigmoid().gradient,
                 _nan_or(_mp_sigmoid), _nan_or(_mp_sigmoid_grad)),
     "tanh": (actlib.tanh, actlib.Tanh().gradient, _nan_or(mp.tanh), _nan_or(_mp_tanh_grad)),
+    "prelu": (_PRELU, _PRELU.gradient,
+              _nan_or(_mp_leaky(_PRELU_SLOPE)), _nan_or(_mp_leaky_grad(_PRELU_SLOPE))),
     "relu6": (actlib.relu6, actlib.ReLU6().gradient,
               _nan_or(_mp_clip(0, 6)), _nan_or(_mp_clip_grad(0, 6))),
     "hard_tanh": (actlib.hard_tanh, actlib.Hardtanh().gradient,
@@ -232,7 +236,7 @@ KINDS = ("forward", "gradient")
 GRADIENT_MAGNITUDE = {}
 ACTIVATION_OBJECTS = {"relu": actlib.ReLU(), "leaky_relu": _LEAKY, "sigmoid": actlib.Sigmoid(),
                       "tanh": actlib.Tanh()}
-ACTIVATION_OBJECTS |= {"relu6": actlib.ReLU6(), "hard_tanh": actlib.Hardtanh(),
+ACTIVATION_OBJECTS |= {"prelu": _PRELU, "relu6": actlib.ReLU6(), "hard_tanh": actlib.Hardtanh(),
                        "hard_sigmoid": actlib.Hardsigmoid(), "hard_swish": actlib.Hardswish()}
 
 
@@ -333,6 +337,8 @@ LONGDOUBLE = {
                    lambda x: np.where(x > 0, 1, np.longdouble(_SLOPE))),
     "sigmoid": (_ld_sigmoid, _ld_sigmoid_grad),
     "tanh": (np.tanh, _ld_tanh_grad),
+    "prelu": (lambda x: np.where(x > 0, x, np.longdouble(_PRELU_SLOPE) * x),
+              lambda x: np.where(x > 0, 1, np.longdouble(_PRELU_SLOPE))),
     "relu6": (lambda x: np.clip(x, 0, 6), lambda x: ((x > 0) & (x < 6)).astype(np.longdouble)),
     "hard_tanh": (lambda x: np.clip(x, -1, 1),
                   lambda x: ((x > -1) & (x < 1)).astype(np.longdouble)),

@@ -8,18 +8,28 @@ import actlib
 
 # name, callable, its name in error messages, takes a 0-d input
 ELEMENTWISE = [actlib.ReLU(), actlib.LeakyReLU(), actlib.Sigmoid(), actlib.Tanh()]
-ELEMENTWISE += [actlib.ReLU6(), actlib.Hardtanh(), actlib.Hardsigmoid(), actlib.Hardswish()]
+ELEMENTWISE += [actlib.ReLU6(), actlib.Hardtanh(), actlib.Hardsigmoid(), actlib.Hardswish(),
+                actlib.PReLU()]
 ACTS = ELEMENTWISE + [actlib.Softmax()]
 FUNCTIONS = {"ReLU": "relu", "LeakyReLU": "leaky_relu", "Sigmoid": "sigmoid", "Tanh": "tanh",
              "Softmax": "softmax"}
 FUNCTIONS |= {"ReLU6": "relu6", "Hardtanh": "hard_tanh", "Hardsigmoid": "hard_sigmoid",
-              "Hardswish": "hard_swish"}
+              "Hardswish": "hard_swish", "PReLU": "prelu"}
+# the functions' arguments beyond x
+FUNCTION_ARGS = {"PReLU": (0.25,)}
+
+
+def function(act):
+    """The function form of ``act``, taking ``x`` alone."""
+    f = getattr(actlib, FUNCTIONS[act.name])
+    args = FUNCTION_ARGS.get(act.name, ())
+    return (lambda x: f(x, *args)) if args else f
 
 
 def methods(act):
     """(label, callable taking x, expected name in a TypeError message)."""
     return [
-        ("function", getattr(actlib, FUNCTIONS[act.name]), FUNCTIONS[act.name]),
+        ("function", function(act), FUNCTIONS[act.name]),
         ("call", act, FUNCTIONS[act.name]),
         ("gradient", act.gradient, f"{act.name}.gradient"),
         ("backward", lambda x: act.backward(x, np.ones(np.shape(x))), f"{act.name}.backward"),
@@ -212,7 +222,7 @@ def test_extreme_inputs_raise_no_floating_point_warning(act, dtype):
         with np.errstate(all="raise"):
             ys = [act(x), act.gradient(x), act.backward(x, g)]
         if act.name != "Softmax":
-            ys += [getattr(actlib, FUNCTIONS[act.name])(x)]
+            ys += [function(act)(x)]
             finite = np.isfinite(x)
             for y in ys[:2]:
                 assert np.isnan(y[~finite & np.isnan(x)]).all()  # NaN propagates
