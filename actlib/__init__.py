@@ -18,7 +18,7 @@ from .hard import (
 from .leaky_relu import LeakyReLU, PReLU, leaky_relu, prelu
 from .relu import ReLU, relu
 from .sigmoid import Sigmoid, sigmoid
-from .softmax import Softmax, softmax
+from .softmax import LogSoftmax, Softmax, log_softmax, softmax
 from .tanh import Tanh, tanh
 
 __version__ = "0.1.0"
@@ -28,6 +28,7 @@ __all__ = [
     "Hardswish",
     "Hardtanh",
     "LeakyReLU",
+    "LogSoftmax",
     "PReLU",
     "ReLU",
     "ReLU6",
@@ -38,6 +39,7 @@ __all__ = [
     "hard_swish",
     "hard_tanh",
     "leaky_relu",
+    "log_softmax",
     "prelu",
     "relu",
     "relu6",

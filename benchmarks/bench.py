@@ -136,6 +136,17 @@ def seed_softmax(x):
     return e_x / np.sum(e_x, axis=-1, keepdims=True)
 
 
+def naive_log_softmax(x):
+    """The textbook stable log-softmax: the max shift, then log-sum-exp."""
+    z = x - np.max(x, axis=-1, keepdims=True)
+    return z - np.log(np.sum(np.exp(z), axis=-1, keepdims=True))
+
+
+def naive_log_softmax_backward(x, g):
+    """The textbook VJP of log-softmax, ``g - softmax(x) * sum(g)``."""
+    return g - seed_softmax(x) * np.sum(g, axis=-1, keepdims=True)
+
+
 def seed_softmax_backward(x, g):
     """What a network on the seed computes: the incoming gradient times the seed's "gradient".
     Not a vector-Jacobian product: timed for information, not judged."""
@@ -186,6 +197,11 @@ def cases(n, rng):
                partial(act.backward, s, g), f"{batch}; naive = p*(g - sum(g*p))", True)
         yield ("softmax", "backward", s.dtype, partial(seed_softmax_backward, s, g),
                partial(act.backward, s, g), f"{batch}; vs the seed's g*p*(1-p), no VJP", False)
+        act = actlib.LogSoftmax()
+        yield ("log_softmax", "forward", s.dtype, partial(naive_log_softmax, s), partial(act, s),
+               f"{batch}; naive = z - log(sum(exp(z)))", True)
+        yield ("log_softmax", "backward", s.dtype, partial(naive_log_softmax_backward, s, g),
+               partial(act.backward, s, g), f"{batch}; naive = g - p*sum(g)", True)
 
 
 def calibrate(thunk, min_seconds):

@@ -838,3 +838,69 @@ def assert_elementwise_bar(name, kind, dtype):
         f"{name} {kind} {np.dtype(dtype).name}: {(err > bar).sum()} of {x.size} inputs above "
         f"{bar} ULP; " + worst_case(x, computed, exact, err)
     )
+
+
+# ----------------------------------------------------------------------------------------------
+# Log-softmax: exact references from the same rounded differences as softmax's (_shifts)
+
+
+def log_softmax_exact(row):
+    """Exact log-softmax of the 1-d ``row`` (an object array of mpmath numbers).
+
+    ``d_i - log(sum_j exp(d_j))`` from :func:`_shifts`, with the log-sum-exp taken as
+    ``log1p`` of the sum of the terms other than the max's (``exp(0) = 1``): at 200 bits,
+    ``log(1 + 1e-300)`` would round the sum to 1 and give 0.
+    """
+    d = _shifts(row)
+    k = max(range(len(d)), key=lambda i: d[i])
+    with mp.workprec(200):
+        if mp.isinf(d[k]):  # all -inf, or +inf entries: left to the tests of limits
+            return np.array([mp.nan] * len(d), dtype=object)
+        lse = mp.log1p(mp.fsum(mp.exp(v) for i, v in enumerate(d) if i != k))
+        return np.array([v - lse for v in d], dtype=object)
+
+
+def log_softmax_jacobian_exact(p):
+    """Exact ``J[i, j] = delta_ij - p_j`` from the exact probabilities ``p``; the diagonal as
+    ``sum_{j != i} p_j`` (``1 - p_i`` would round to 0 at any precision for ``p_i`` within
+    1e-300 of 1)."""
+    n = p.size
+    with mp.workprec(200):
+        jac = np.empty((n, n), dtype=object)
+        for i in range(n):
+            for j in range(n):
+                jac[i, j] = -p[j]
+            jac[i, i] = mp.fsum(p[j] for j in range(n) if j != i)
+    return jac
+
+
+def log_softmax_vjp_exact(p, g):
+    r"""Exact ``(J^T g)_j = g_j - p_j sum_i g_i`` and its conditioning ``sum_i |J_ij g_i| =
+    |g_j| (1 - p_j) + p_j sum_{i != j} |g_i|``, from the exact ``p``.
+
+    At the largest ``p_k`` (which may be 1 to hundreds of digits) the value is
+    ``g_k sum_{i != k} p_i - p_k sum_{i != k} g_i``, which does not cancel. The value as an
+    object array, the conditioning as float64.
+    """
+    n = p.size
+    k = max(range(n), key=lambda i: p[i])
+    with mp.workprec(200):
+        gm = [mp.mpf(float(v)) for v in g]
+        total = mp.fsum(gm)
+        value = [gj - pj * total for pj, gj in zip(p, gm, strict=True)]
+        others_p = [mp.fsum(p[i] for i in range(n) if i != j) for j in range(n)]
+        value[k] = gm[k] * others_p[k] - p[k] * mp.fsum(gm[i] for i in range(n) if i != k)
+        abs_total = mp.fsum(abs(v) for v in gm)
+        cond = [abs(gm[j]) * others_p[j] + p[j] * (abs_total - abs(gm[j])) for j in range(n)]
+    return np.array(value, dtype=object), np.array([float(c) for c in cond])
+
+
+@functools.cache
+def _log_softmax_exact(dtype, max_len, index):
+    return log_softmax_exact(softmax_rows(dtype, max_len)[index])
+
+
+def log_softmax_reference(dtype, max_len=None):
+    """Exact log-softmax of every row of :func:`softmax_rows` (object arrays of mpmath)."""
+    rows = softmax_rows(dtype, max_len)
+    return [_log_softmax_exact(dtype, max_len, i) for i in range(len(rows))]
