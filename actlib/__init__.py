@@ -5,6 +5,7 @@ Each activation comes as a function (JAX's and PyTorch's functional names) and a
 product), named as PyTorch's classes. ``actlib.testing`` holds the measuring tools.
 """
 
+from .glu import GLU, SwiGLU, glu, swiglu
 from .hard import (
     Hardsigmoid,
     Hardswish,
@@ -24,6 +25,7 @@ from .tanh import Tanh, tanh
 __version__ = "0.1.0"
 
 __all__ = [
+    "GLU",
     "Hardsigmoid",
     "Hardswish",
     "Hardtanh",
@@ -34,7 +36,9 @@ __all__ = [
     "ReLU6",
     "Sigmoid",
     "Softmax",
+    "SwiGLU",
     "Tanh",
+    "glu",
     "hard_sigmoid",
     "hard_swish",
     "hard_tanh",
@@ -45,5 +49,6 @@ __all__ = [
     "relu6",
     "sigmoid",
     "softmax",
+    "swiglu",
     "tanh",
 ]

@@ -131,6 +131,28 @@ def naive_prelu_weight_gradient(x, g):
     return np.sum(np.where(x > 0, 0.0, g * x))
 
 
+def naive_glu(x):
+    a, b = np.split(x, 2, axis=-1)
+    return a * (1 / (1 + np.exp(-b)))
+
+
+def naive_glu_backward(x, g):
+    a, b = np.split(x, 2, axis=-1)
+    s = 1 / (1 + np.exp(-b))
+    return np.concatenate([g * s, g * a * s * (1 - s)], axis=-1)
+
+
+def naive_swiglu(x):
+    a, b = np.split(x, 2, axis=-1)
+    return a / (1 + np.exp(-a)) * b
+
+
+def naive_swiglu_backward(x, g):
+    a, b = np.split(x, 2, axis=-1)
+    s = 1 / (1 + np.exp(-a))
+    return np.concatenate([g * b * s * (1 + a * (1 - s)), g * a * s], axis=-1)
+
+
 def seed_softmax(x):
     e_x = np.exp(x - np.max(x, axis=-1, keepdims=True))
     return e_x / np.sum(e_x, axis=-1, keepdims=True)
@@ -188,6 +210,15 @@ def cases(n, rng):
         g = rng.standard_normal(n).astype(dtype)
         yield ("prelu", "weight_grad", x.dtype, partial(naive_prelu_weight_gradient, x, g),
                partial(actlib.PReLU().weight_gradient, x, g), "exact sum vs np.sum", False)
+        # gated units: n inputs (two halves of n/2 along the last axis), n/2 outputs
+        xg = x.reshape(side, -1) if x.size % (2 * side) == 0 else x[: 2 * (n // 2)].reshape(-1, 2)
+        gg = rng.standard_normal(xg.shape[:-1] + (xg.shape[-1] // 2,)).astype(dtype)
+        for name, act, naive, naive_backward in [
+                ("glu", actlib.GLU(), naive_glu, naive_glu_backward),
+                ("swiglu", actlib.SwiGLU(), naive_swiglu, naive_swiglu_backward)]:
+            yield name, "forward", x.dtype, partial(naive, xg), partial(act, xg), "", True
+            yield (name, "backward", x.dtype, partial(naive_backward, xg, gg),
+                   partial(act.backward, xg, gg), "", True)
         s = (rng.standard_normal((side, side)) * 4.0).astype(dtype)
         g = rng.standard_normal((side, side)).astype(dtype)
         act = actlib.Softmax()

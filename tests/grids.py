@@ -904,3 +904,118 @@ def log_softmax_reference(dtype, max_len=None):
     """Exact log-softmax of every row of :func:`softmax_rows` (object arrays of mpmath)."""
     rows = softmax_rows(dtype, max_len)
     return [_log_softmax_exact(dtype, max_len, i) for i in range(len(rows))]
+
+
+# ----------------------------------------------------------------------------------------------
+# Gated units: y = f(a, b) for the halves of [a, b]; the grid pairs every input of the
+# elementwise grid, as the gate's argument, with the grid shuffled, as the other factor
+
+
+def _mp_dsigmoid(t):
+    return 1 / (4 * mp.cosh(t / 2) ** 2)
+
+
+def _mp_silu(t):
+    return mp.mpf(0) if t == -mp.inf else t * _mp_sigmoid(t)  # the limit at -inf
+
+
+def _mp_silu_grad_terms(t):
+    """``silu'(t) = sigma(t) + t sigma'(t)`` as its two terms, with the limits at +-inf."""
+    if mp.isinf(t):
+        return (mp.mpf(1) if t > 0 else mp.mpf(0)), mp.mpf(0)
+    return _mp_sigmoid(t), t * _mp_dsigmoid(t)
+
+
+def _mp_glu(a, b):
+    return a * _mp_sigmoid(b)
+
+
+def _mp_glu_da(a, b):
+    return _mp_sigmoid(b)
+
+
+def _mp_glu_db(a, b):
+    return a * _mp_dsigmoid(b)
+
+
+def _mp_swiglu(a, b):
+    return _mp_silu(a) * b
+
+
+def _mp_swiglu_da(a, b):
+    return b * sum(_mp_silu_grad_terms(a))
+
+
+def _mp_swiglu_da_scale(a, b):  # silu'(a) b crosses zero: the unit is its terms' magnitudes
+    return abs(b) * sum(abs(v) for v in _mp_silu_grad_terms(a))
+
+
+def _mp_swiglu_db(a, b):
+    return _mp_silu(a)
+
+
+# name: (object, exact y, exact dy/da, exact dy/db, magnitude of dy/da's terms or None)
+GATED = {
+    "glu": (actlib.GLU(), _mp_glu, _mp_glu_da, _mp_glu_db, None),
+    "swiglu": (actlib.SwiGLU(), _mp_swiglu, _mp_swiglu_da, _mp_swiglu_db, _mp_swiglu_da_scale),
+}
+GATED_KINDS = ("forward", "da", "db")
+
+
+@functools.cache
+def gated_pairs(dtype):
+    """``(a, b)``: ``b`` the whole elementwise grid of ``dtype`` (float16: every float), ``a``
+    the same grid in a seeded random order. Read-only."""
+    b = elementwise_grid(dtype)
+    a = np.random.default_rng(13).permutation(b)
+    a.flags.writeable = False
+    return a, b
+
+
+def _mp_pairs(f, a, b):
+    with mp.workprec(200):
+        return np.array([f(mp.mpf(float(u)), mp.mpf(float(v))) for u, v in
+                         zip(a, b, strict=True)], dtype=object)
+
+
+@functools.cache
+def gated_reference(name, kind, dtype):
+    """Exact ``kind`` ("forward", "da", "db" or "da_scale") of gated unit ``name`` on the pairs."""
+    exact = GATED[name][1 + (GATED_KINDS + ("da_scale",)).index(kind)]
+    return None if exact is None else _mp_pairs(exact, *gated_pairs(dtype))
+
+
+def gated_errors(name, kind, dtype):
+    """``(x, computed, exact, ulp errors)`` of the gated unit ``name`` (``kind``) on the pairs;
+    ``x`` is the ``(N, 2)`` input, rows ``[a, b]``."""
+    a, b = gated_pairs(dtype)
+    x = np.stack([a, b], axis=-1)
+    act = GATED[name][0]
+    if kind == "forward":
+        computed = act(x)[:, 0]
+    else:
+        computed = act.gradient(x)[GATED_KINDS.index(kind) - 1][:, 0]
+    exact = gated_reference(name, kind, dtype)
+    scale = gated_reference(name, "da_scale", dtype) if kind == "da" else None
+    return x, computed, exact, ulp_error(computed, exact, scale)
+
+
+def gated_backward_errors(name, dtype):
+    """``(x, g, computed, exact, errors)`` of ``backward(x, g)`` on the pairs, ``g`` the grid's
+    incoming gradients of every size; both halves, ``(N, 2)``."""
+    a, b = gated_pairs(dtype)
+    x = np.stack([a, b], axis=-1)
+    g = elementwise_grad_outputs(dtype)
+    computed = GATED[name][0].backward(x, g[:, None])
+    exact, scales = [], []
+    with mp.workprec(256):
+        gm = [mp.mpf(float(v)) for v in g]
+        for kind in ("da", "db"):
+            ref = gated_reference(name, kind, dtype)
+            exact.append(np.array([u * v for u, v in zip(gm, ref, strict=True)], dtype=object))
+            scale = gated_reference(name, "da_scale", dtype) if kind == "da" else None
+            scales.append(None if scale is None else
+                          np.array([abs(u) * v for u, v in zip(gm, scale, strict=True)],
+                                   dtype=object))
+    errs = [ulp_error(computed[:, i], exact[i], scales[i]) for i in range(2)]
+    return x, g, computed, np.stack(exact, axis=-1), np.stack(errs, axis=-1)
