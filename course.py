@@ -4,19 +4,21 @@
     python3 course.py lab      open the course in JupyterLab, at notebook 00
     python3 course.py test     run every check: ruff, unit tests, doctests, and every notebook
                                re-executed by nbval in strict mode
-    python3 course.py compat   run actlib's tests on Python 3.10 with the oldest NumPy we support
-                               and on Python 3.13 with the newest (what CI runs besides `test`)
+    python3 course.py compat   run actlib's tests and every notebook on Python 3.10 with the oldest
+                               NumPy we support and on Python 3.13 with the newest (what CI runs
+                               besides `test`, which it also runs on NumPy's baseline kernels)
     python3 course.py execute [NOTEBOOK ...]
                                re-execute notebooks in place, all by default (authors: after any
                                change to a notebook or to actlib)
 
-The first run creates a virtual environment in .venv and installs actlib into it from this
-checkout, with the course and test extras; later runs reuse it, and reinstall only when
-pyproject.toml changes. Your system Python is never modified.
+The first run creates a virtual environment in .venv (about 0.5 GB) and installs actlib into it
+from this checkout, with the course and test extras, and the course's Jupyter kernel; later runs
+reuse it, and reinstall only when pyproject.toml changes. Your system Python is never modified.
 """
 
 import glob
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -30,9 +32,13 @@ NOTEBOOKS = sorted(glob.glob(str(ROOT / "notebooks" / "[0-9][0-9]_*.ipynb"))) + 
     glob.glob(str(ROOT / "notebooks" / "deep-dives" / "*.ipynb"))
 )
 SANITIZE = ROOT / "tools" / "nbval-sanitize.cfg"
+KERNEL = ROOT / "tools" / "course_kernel.py"
+FIRST_NOTEBOOK = "notebooks/00_why_activations.ipynb"
 # The compatibility matrix: (python, numpy requirement). Oldest supported and newest.
 COMPAT = [("3.10", "numpy==2.0.2"), ("3.13", "numpy")]
-TEST_REQS = ["pytest>=8", "hypothesis>=6.100", "mpmath>=1.3"]
+# What the compatibility environments need to run the tests and the notebooks (no JupyterLab).
+TEST_REQS = ["pytest>=8", "hypothesis>=6.100", "mpmath>=1.3", "nbval>=0.11", "matplotlib>=3.8",
+             "ipykernel>=6"]
 
 
 def run(*cmd, **kwargs):
@@ -46,47 +52,102 @@ def python_in(env_dir):
     return env_dir / "bin" / "python"
 
 
-def ensure_env(env_dir, requirements, base_python=None):
-    """Create ``env_dir`` if needed and install ``requirements``; skip when nothing changed."""
-    stamp = env_dir / ".actlib-stamp"
-    digest = hashlib.sha256(
-        (ROOT / "pyproject.toml").read_bytes() + repr(requirements).encode()
-    ).hexdigest()
-    py = python_in(env_dir)
-    if py.exists() and stamp.exists() and stamp.read_text() == digest:
-        return py
-    print(f"Setting up {env_dir.name} (first run only; a few minutes) ...", flush=True)
-    if not py.exists():
+def has_pip(py):
+    probe = subprocess.run([str(py), "-m", "pip", "--version"], capture_output=True)
+    return probe.returncode == 0
+
+
+def create_env(env_dir, base_python):
+    """A new virtual environment with pip in ``env_dir``, replacing a broken one."""
+    if env_dir.exists():
+        # A venv without pip is what Debian and Ubuntu leave when python3-venv is missing.
+        print(f"{env_dir.name} has no working pip: rebuilding it", flush=True)
+        shutil.rmtree(env_dir)
+    try:
         if base_python is None:
             venv.EnvBuilder(with_pip=True).create(env_dir)
         elif run(base_python, "-m", "venv", env_dir) != 0:
-            sys.exit(f"could not create {env_dir} with {base_python}")
-    pip = [py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    if run(*pip, "--upgrade", "pip") != 0 or run(*pip, *requirements) != 0:
+            raise RuntimeError(f"{base_python} -m venv failed")
+    except Exception as error:  # ensurepip missing, or no permission to write here
+        shutil.rmtree(env_dir, ignore_errors=True)
+        sys.exit(
+            f"could not create the virtual environment {env_dir} ({error}).\n"
+            "On Debian and Ubuntu, install the venv module first: sudo apt install python3-venv "
+            "(or python3.X-venv for your Python 3.X), then run this command again."
+        )
+    if not has_pip(python_in(env_dir)):
+        shutil.rmtree(env_dir, ignore_errors=True)
+        sys.exit(
+            f"{env_dir} was created without pip. On Debian and Ubuntu, install the venv module: "
+            "sudo apt install python3-venv (or python3.X-venv), then run this command again."
+        )
+
+
+def ensure_env(env_dir, requirements, base_python=None, kernel=False):
+    """Create ``env_dir`` if needed and install ``requirements``; skip when nothing changed."""
+    stamp = env_dir / ".actlib-stamp"
+    digest = hashlib.sha256(
+        (ROOT / "pyproject.toml").read_bytes() + KERNEL.read_bytes() + repr(requirements).encode()
+    ).hexdigest()
+    py = python_in(env_dir)
+    if py.exists() and stamp.exists() and stamp.read_text() == digest and has_pip(py):
+        return py
+    print(f"Setting up {env_dir.name}: about 0.5 GB, a few minutes, this once. Packages are "
+          "listed as pip installs them.", flush=True)
+    if not py.exists() or not has_pip(py):
+        create_env(env_dir, base_python)
+    pip = [py, "-m", "pip", "install", "--disable-pip-version-check", "--progress-bar", "on"]
+    if run(*pip, "--quiet", "--upgrade", "pip") != 0 or run(*pip, *requirements) != 0:
         sys.exit(f"installing into {env_dir} failed; see the messages above")
+    if kernel:
+        install_kernel(env_dir, py)
     stamp.write_text(digest)
+    print(f"{env_dir.name} is ready.", flush=True)
     return py
 
 
+def install_kernel(env_dir, py):
+    """Install the course's Jupyter kernel, "actlib", into the environment (see its docstring):
+    IPython's kernel spec, launched through ``tools/course_kernel.py``."""
+    kernel_dir = env_dir / "share" / "jupyter" / "kernels" / "actlib"
+    kernel_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy(KERNEL, kernel_dir / KERNEL.name)
+    ipython_spec = subprocess.run(
+        [str(py), "-c", "import json; from ipykernel.kernelspec import get_kernel_dict; "
+         "print(json.dumps(get_kernel_dict()))"], capture_output=True, text=True, check=True)
+    spec = json.loads(ipython_spec.stdout)
+    spec["argv"] = [str(py), "{resource_dir}/" + KERNEL.name, "-f", "{connection_file}"]
+    spec["display_name"] = "Python 3 (actlib)"
+    (kernel_dir / "kernel.json").write_text(json.dumps(spec, indent=1))
+
+
 def main_env():
-    return ensure_env(ROOT / ".venv", ["-e", ".[course,test]"])
+    return ensure_env(ROOT / ".venv", ["-e", ".[course,test]"], kernel=True)
 
 
 def lab():
     py = main_env()
-    first = os.path.relpath(NOTEBOOKS[0], ROOT) if NOTEBOOKS else "notebooks"
-    return run(py, "-m", "jupyter", "lab", first)
+    # The file browser shows the whole course (README, actlib, notebooks), and the address
+    # JupyterLab prints opens notebook 00 even where no browser opens by itself (SSH, WSL, a
+    # container): there it is the address to paste.
+    return run(py, "-m", "jupyter", "lab", f"--ServerApp.root_dir={ROOT}",
+               f"--LabApp.default_url=/lab/tree/{FIRST_NOTEBOOK}")
+
+
+# pytest's arguments for every check but the linter: unit tests, doctests, README examples and
+# every notebook re-executed under strict nbval.
+PYTEST_ARGS = [
+    "--doctest-modules", "actlib", "tests",
+    os.path.join("notebooks", "netlab.py"),
+    "--nbval", "--nbval-current-env", "--nbval-sanitize-with", str(SANITIZE), *NOTEBOOKS,
+]
 
 
 def test():
     py = main_env()
     if run(py, "-m", "ruff", "check", ".") != 0:
         return 1
-    return run(
-        py, "-m", "pytest", "--doctest-modules", "--doctest-glob=README.md", "README.md",
-        "actlib", "tests", os.path.join("notebooks", "netlab.py"),
-        "--nbval", "--nbval-current-env", "--nbval-sanitize-with", SANITIZE, *NOTEBOOKS,
-    )
+    return run(py, "-m", "pytest", *PYTEST_ARGS)
 
 
 def find_python(version):
@@ -124,8 +185,7 @@ def compat():
             continue
         run(py, "-c", "import sys, numpy; print('python', sys.version.split()[0], "
             "'numpy', numpy.__version__)")
-        if run(py, "-m", "pytest", "-q", "--doctest-modules", "--doctest-glob=README.md",
-               "README.md", "actlib", "tests", "-p", "no:cacheprovider") != 0:
+        if run(py, "-m", "pytest", "-q", "-p", "no:cacheprovider", *PYTEST_ARGS) != 0:
             failures.append(version)
     if failures:
         print(f"compat: failed for Python {', '.join(failures)}", flush=True)

@@ -43,12 +43,16 @@ def leaky_relu(x, negative_slope=0.01):
         array([-0.02,  0.  ,  3.  ])
 
     Notes:
-        The seed's class defaulted to ``alpha=0.2`` while its docstring said 1e-2; we follow
+        The blog post's class defaulted to ``alpha=0.2`` while its docstring said 1e-2; we follow
         PyTorch and JAX (0.01). Keras uses 0.3 (``negative_slope`` of ``keras.layers.LeakyReLU``).
 
-        ``alpha * x`` is rounded once: float16 and float32 inputs are multiplied in float64,
-        because 0.01 is not exactly representable in them and a rounded slope would add a
-        second error. NaN propagates, ``-inf`` gives ``-inf * alpha``. With ``alpha = 0`` this is
+        ``alpha * x`` is rounded once to the input's dtype: float16 and float32 inputs are
+        multiplied in float64, because 0.01 is not exactly representable in them and a rounded
+        slope would add a second error. The float64 product is itself rounded, so at a few
+        near-ties (less than 1e-13 ULP beyond one half: 21 of the negative float16 values with
+        the default slope) the result is the float nearest the float64 product rather than the
+        nearest to the exact one; within the bars either way.
+        NaN propagates, ``-inf`` gives ``-inf * alpha``. With ``alpha = 0`` this is
         ReLU exactly (``0 * -inf`` would otherwise be NaN). An ``alpha`` above 1 can overflow for
         inputs near the float maximum; the result is then the correctly signed infinity.
     """
@@ -92,7 +96,7 @@ class LeakyReLU(Activation):
     def gradient(self, x):
         r"""The derivative: 1 for ``x > 0``, ``negative_slope`` for ``x <= 0``, NaN at NaN.
 
-        At the kink we return ``negative_slope``, as PyTorch does; the seed returned 1 there
+        At the kink we return ``negative_slope``, as PyTorch does; the blog post returned 1 there
         (``x >= 0``). The result has ``x``'s dtype, the slope rounded once to it.
 
         >>> LeakyReLU().gradient([-3.0, 0.0, 3.0, np.nan])

@@ -25,9 +25,10 @@ def relu(x):
 
     Notes:
         NaN propagates: ``np.maximum`` returns NaN where either side is NaN, whereas the
-        seed's ``np.where(x >= 0, x, 0)`` silently turns NaN into 0 (``NaN >= 0`` is False).
-        The result is exact: no rounding happens. One pass of ``np.maximum`` is also
-        several times faster than ``np.where`` with its comparison and boolean mask.
+        blog post's ``np.where(x >= 0, x, 0)`` silently turns NaN into 0 (``NaN >= 0`` is False).
+        The result is exact: no rounding happens. ``np.maximum`` is also several times faster
+        than ``np.where`` on inputs of random signs: ``np.where`` takes a branch per element that
+        the processor mispredicts half the time (on sorted inputs the two are close).
     """
     x = as_float_array(x, "relu")
     return as_result(np.maximum(x, x.dtype.type(0)))
@@ -53,8 +54,8 @@ class ReLU(Activation):
         r"""The derivative :math:`[x > 0]`, with ``x``'s shape and dtype.
 
         At 0 ReLU has a kink and any value in [0, 1] is a valid subgradient. We return 0, as
-        PyTorch and JAX do: a unit sitting exactly at 0 stays inactive. The seed returned 1 there
-        (``x >= 0``) and an int64 array; ours is a float array of ``x``'s dtype, NaN at NaN.
+        PyTorch and JAX do: a unit sitting exactly at 0 stays inactive. The blog post returned 1
+        there (``x >= 0``) and an int64 array; ours is a float array of ``x``'s dtype, NaN at NaN.
 
         >>> ReLU().gradient(np.array([-1.0, 0.0, 1.0, np.nan], dtype=np.float32))
         array([ 0.,  0.,  1., nan], dtype=float32)

@@ -28,13 +28,17 @@ def softmax(x, axis=-1):
 
     Args:
         x: array_like of real numbers with at least one dimension.
-        axis: the axis that sums to 1; the last by default, as in PyTorch and JAX.
+        axis: the axis that sums to 1; the last by default, as in JAX (``jax.nn.softmax``) and
+            TensorFlow. ``torch.softmax`` has no default ``dim``, and ``scipy.special.softmax``
+            normalises over the whole array by default.
 
     Returns:
         The probabilities, with ``x``'s shape and dtype (float64 for integer or bool input).
 
     Raises:
-        AxisError: if ``axis`` is out of range (a 0-d ``x`` has no axis).
+        AxisError: if ``axis`` is out of range. A 0-d ``x`` (a scalar) has no axis, so it raises
+            too, where the elementwise activations take scalars.
+        TypeError: if ``axis`` is not an integer.
 
     Example:
         >>> softmax([1000.0, 1000.0, -1000.0])
@@ -307,11 +311,11 @@ class Softmax(Activation):
         factors' rounding and the row sum's twice (6 ULP measured). Here the row sum is exact,
         the probabilities are carried to twice float64's precision and the products are
         error-free (Dekker's ``TwoProduct``) until one final rounding: at most 4 ULP in
-        float64 (2.0 measured), what is left being NumPy's ``exp``. The diagonal is
+        float64 (2.61 measured), what is left being NumPy's ``exp``. The diagonal is
         :math:`p_i (1 - p_i)` with :math:`1 - p_i` taken from that extra precision, so it does
         not cancel to 0 when ``p_i`` rounds to 1 (``x = [40, 0]``: 4.2e-18, not 0).
 
-        The seed returned ``p * (1 - p)``, the diagonal alone: multiplying it into an incoming
+        The blog post returned ``p * (1 - p)``, the diagonal alone: multiplying it into an incoming
         gradient ignores how raising one score lowers all the others, and gives wrong gradients.
         Use :meth:`backward` in a network: it needs O(n) work per slice, this O(n^2).
 
