@@ -5,7 +5,7 @@ Each activation comes as a function (JAX's and PyTorch's functional names) and a
 product), named as PyTorch's classes. ``actlib.testing`` holds the measuring tools.
 """
 
-from .glu import GLU, SwiGLU, glu, swiglu
+from .glu import GEGLU, GLU, SwiGLU, geglu, glu, swiglu
 from .hard import (
     Hardsigmoid,
     Hardswish,
@@ -25,6 +25,7 @@ from .tanh import Tanh, tanh
 __version__ = "0.1.0"
 
 __all__ = [
+    "GEGLU",
     "GLU",
     "Hardsigmoid",
     "Hardswish",
@@ -38,6 +39,7 @@ __all__ = [
     "Softmax",
     "SwiGLU",
     "Tanh",
+    "geglu",
     "glu",
     "hard_sigmoid",
     "hard_swish",

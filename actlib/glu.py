@@ -530,3 +530,125 @@ class SwiGLU(_Gated):
         gb = _limits(_gate_product(a1, [a1, g1], exact, grad=False), fag,
                      lambda: _silu_limit(a) * g)
         return ga, gb
+
+
+# ----------------------------------------------------------------------------------------------
+# GEGLU: gelu(a) * b, on actlib's GELU
+
+
+_APPROXIMATIONS = ("none", "tanh")
+
+
+def _check_approximate(approximate, name):
+    if not isinstance(approximate, str):
+        raise TypeError(f"{name}(): approximate must be 'none' or 'tanh', got {approximate!r}")
+    if approximate not in _APPROXIMATIONS:
+        raise ValueError(f"{name}(): approximate must be 'none' or 'tanh', got {approximate!r}")
+    return approximate
+
+
+def _gelu_parts(approximate):
+    """actlib's ``gelu`` and ``GELU(approximate).gradient`` (imported when first used, so that
+    this module does not depend on the order in which actlib's modules load)."""
+    from . import GELU, gelu
+
+    return (lambda v: gelu(v, approximate=approximate)), GELU(approximate=approximate).gradient
+
+
+def _times(value, factors):
+    """The float64 ``value`` times the product of the finite ``factors``, the product of the
+    factors exact (Dekker) and the whole rounded nearly once: no rounding but ``value``'s own
+    and the last, and no overflow or underflow before the end."""
+    hi, lo, exponent = _product(*factors)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        m, e = np.frexp(value)
+        h, low = _two_product(hi, m)
+        return np.ldexp(h + (low + lo * m), exponent + e)
+
+
+def _signed_nonzero(v, a):
+    """``v`` with zeros replaced by the smallest subnormal of ``a``'s sign where ``a`` is finite
+    and not 0: ``gelu(a)`` and ``gelu'(a)`` underflow for ``a`` far below 0 but are not 0 (both
+    negative there), so that an infinite co-factor gives the signed limit."""
+    tiny = np.copysign(_SMALLEST, a)
+    return np.where((v == 0) & np.isfinite(a) & (a != 0), tiny, v)
+
+
+def geglu(x, axis=-1, approximate="none"):
+    r"""GEGLU: the GELU of the first half of ``x`` along ``axis`` times the second half.
+
+    .. math::
+
+        \mathrm{geglu}(x) = \mathrm{gelu}(a) \odot b = a\,\Phi(a)\,b, \qquad
+        \frac{\partial y}{\partial a} = \bigl(\Phi(a) + a\,\varphi(a)\bigr)\, b, \quad
+        \frac{\partial y}{\partial b} = \mathrm{gelu}(a)
+
+    Args:
+        x: array_like of real numbers with at least one dimension; ``axis`` of even length.
+        axis: the axis to split, the last by default.
+        approximate: ``"none"`` (the exact GELU, with the normal distribution function
+            :math:`\Phi`) or ``"tanh"`` (its tanh approximation), as :func:`actlib.gelu`.
+
+    Returns:
+        ``gelu(a) * b``: ``x``'s shape with ``axis`` halved, ``x``'s dtype.
+
+    Raises:
+        ValueError: if ``axis`` has odd length, or ``approximate`` is another string.
+        TypeError: if ``approximate`` is not a string. AxisError: if ``axis`` is out of range.
+
+    Notes:
+        The activation acts on the first half, as in Shazeer (2020); T5 v1.1 uses this unit.
+        Built on :func:`actlib.gelu` and ``GELU.gradient``: their results (rounded once each)
+        are multiplied by the exact product of the other factors and rounded once more, so the
+        accuracy is GELU's plus half an ULP. Limits: ``gelu(-inf) = 0``, ``gelu(+inf) = inf``;
+        ``0 * inf`` is NaN; NaN propagates; a product beyond the largest float is ``+-inf``.
+    """
+    approximate = _check_approximate(approximate, "geglu")
+    return GEGLU(approximate=approximate)._call(x, axis, "geglu")
+
+
+class GEGLU(_Gated):
+    r"""GEGLU as an activation object; see :func:`geglu`.
+
+    ``gradient(x)`` is the pair ``(gelu'(a) * b, gelu(a))``; ``backward(x, g)`` is
+    ``[g * b * gelu'(a), g * gelu(a)]`` joined along ``axis``, with the products of ``g`` and
+    ``b`` formed exactly before GELU's values multiply them.
+    """
+
+    name = "GEGLU"
+    function = "geglu"
+
+    def __init__(self, axis=-1, approximate="none"):
+        super().__init__(axis)
+        self.approximate = _check_approximate(approximate, "GEGLU")
+
+    def _params(self):
+        return {"axis": self.axis, "approximate": self.approximate}
+
+    def _forward(self, a, b, exact):
+        gelu, _ = _gelu_parts(self.approximate)
+        v = gelu(a)
+        finite, (b0,) = _finite(b)
+        fv = np.isfinite(v)
+        ok = finite & fv
+        return _limits(_times(np.where(ok, v, 0.0), [np.where(ok, b0, 0.0)]), ok,
+                       lambda: _signed_nonzero(v, a) * b)
+
+    def _partials(self, a, b, exact):
+        gelu, grad = _gelu_parts(self.approximate)
+        v, d = gelu(a), grad(a)
+        ok = np.isfinite(b) & np.isfinite(d)
+        da = _limits(_times(np.where(ok, d, 0.0), [np.where(ok, b, 0.0)]), ok,
+                     lambda: _signed_nonzero(d, a) * b)
+        return da, v
+
+    def _backward(self, a, b, g, exact):
+        gelu, grad = _gelu_parts(self.approximate)
+        v, d = gelu(a), grad(a)
+        ok = np.isfinite(b) & np.isfinite(g) & np.isfinite(d)
+        ga = _limits(_times(np.where(ok, d, 0.0), [np.where(ok, b, 0.0), np.where(ok, g, 0.0)]),
+                     ok, lambda: _signed_nonzero(d, a) * b * g)
+        okb = np.isfinite(g) & np.isfinite(v)
+        gb = _limits(_times(np.where(okb, v, 0.0), [np.where(okb, g, 0.0)]), okb,
+                     lambda: _signed_nonzero(v, a) * g)
+        return ga, gb

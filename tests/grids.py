@@ -954,11 +954,43 @@ def _mp_swiglu_db(a, b):
     return _mp_silu(a)
 
 
+def _mp_gelu_terms(t, approximate):
+    """``gelu'(t)`` as its two terms (``Phi(t)``, ``t phi(t)``; for the tanh approximation
+    ``(1 + T) / 2`` and ``t (1 - T**2) u' / 2``), and ``gelu(t)``, with the limits at +-inf."""
+    if mp.isinf(t):
+        return ((mp.mpf(1) if t > 0 else mp.mpf(0)), mp.mpf(0)), (t if t > 0 else mp.mpf(0))
+    if approximate == "none":
+        cdf = mp.erfc(-t / mp.sqrt(2)) / 2
+        return (cdf, t * mp.exp(-t * t / 2) / mp.sqrt(2 * mp.pi)), t * cdf
+    k, c = mp.sqrt(2 / mp.pi), mp.mpf("0.044715")
+    th = mp.tanh(k * (t + c * t**3))
+    return ((1 + th) / 2, t * (1 - th**2) * k * (1 + 3 * c * t * t) / 2), t * (1 + th) / 2
+
+
+def _mp_geglu(approximate):
+    def forward(a, b):
+        return _mp_gelu_terms(a, approximate)[1] * b
+
+    def da(a, b):
+        return b * sum(_mp_gelu_terms(a, approximate)[0])
+
+    def db(a, b):
+        return _mp_gelu_terms(a, approximate)[1]
+
+    def da_scale(a, b):
+        return abs(b) * sum(abs(v) for v in _mp_gelu_terms(a, approximate)[0])
+
+    return forward, da, db, da_scale
+
+
 # name: (object, exact y, exact dy/da, exact dy/db, magnitude of dy/da's terms or None)
 GATED = {
     "glu": (actlib.GLU(), _mp_glu, _mp_glu_da, _mp_glu_db, None),
     "swiglu": (actlib.SwiGLU(), _mp_swiglu, _mp_swiglu_da, _mp_swiglu_db, _mp_swiglu_da_scale),
 }
+if hasattr(actlib, "GELU"):  # GEGLU is built on actlib's GELU
+    GATED |= {"geglu": (actlib.GEGLU(), *_mp_geglu("none")),
+              "geglu_tanh": (actlib.GEGLU(approximate="tanh"), *_mp_geglu("tanh"))}
 GATED_KINDS = ("forward", "da", "db")
 
 
