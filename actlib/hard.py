@@ -21,7 +21,7 @@ from ._base import (
 )
 
 
-def _blocks(kernel, x, scratch):
+def _blocks(kernel, x, scratch, dtype=np.float64):
     """``kernel(v, out, *buffers)`` over ``x`` in cache-sized blocks, as ``_base.blockwise``, but
     ``v`` is the block of ``x`` itself, in ``x``'s dtype: the kernel's first ufunc reads it into
     a float64 buffer as it computes, which saves ``blockwise``'s separate copy of float16/32
@@ -30,7 +30,7 @@ def _blocks(kernel, x, scratch):
     out = np.empty(x.shape, x.dtype)
     out_flat = out.reshape(-1)
     size = min(BLOCK, flat.size)
-    buffers = [np.empty(size) for _ in range(scratch)]
+    buffers = [np.empty(size, dtype) for _ in range(scratch)]
     with np.errstate(under="ignore"):  # a subnormal or zero result is the right rounding
         for start in range(0, flat.size, BLOCK):
             block = flat[start : start + BLOCK]
@@ -57,16 +57,22 @@ def _clip(x, lo, hi):
 
 
 def _inside(x, lo, hi):
-    """``lo < x < hi``, compared exactly: ``x`` against the float64 bounds (not rounded to
-    ``x``'s dtype, where ``-0.1`` would become another number)."""
-    wide = x.astype(np.float64, copy=False)
+    """``lo < x < hi``, compared exactly: against the bounds themselves, not their rounding to
+    ``x``'s dtype (where ``-0.1`` would become another number). Bounds that ``x``'s dtype holds
+    exactly (-1, 1, 0, 6, +-3) are compared in that dtype, others in float64."""
+    with np.errstate(over="ignore", under="ignore"):
+        exact = float(x.dtype.type(lo)) == lo and float(x.dtype.type(hi)) == hi
+    if exact:
+        return (x > x.dtype.type(lo)) & (x < x.dtype.type(hi))
+    wide = x.astype(np.float64)
     return (wide > lo) & (wide < hi)
 
 
 def _indicator(mask, x, value=1.0):
     """``value`` (rounded to ``x``'s dtype) where ``mask``, 0 elsewhere, NaN where ``x`` is."""
-    out = np.zeros(x.shape, x.dtype)
-    out[mask] = value
+    out = np.array(mask, dtype=x.dtype)  # a 0-d x gives a 0-d array, not a scalar
+    if value != 1:
+        out *= x.dtype.type(value)
     np.copyto(out, x, where=np.isnan(x))
     return as_result(out)
 
@@ -251,6 +257,23 @@ def _hard_sigmoid_kernel(x, out, t):
     np.divide(t, 6.0, out=out, casting="same_kind")  # float16/32: rounded once as it is stored
 
 
+def _hard_sigmoid_float32(x, out, c, t, e):
+    # float32 in float32 arithmetic, within 1 ULP without a float64 copy (which costs 3x the
+    # naive float32 formula): t = fl(c + 3) with its error e = c - (t - 3), exact (Fast2Sum,
+    # |c| <= 3); then y = t/6 + e/6. t/6 never falls halfway between two floats (t is a multiple
+    # of 4 ULP of t/6, so t/6 is a whole number of ULP plus 0, 1/3 or 2/3 of one), so its
+    # rounding errs by at most 1/3 ULP; e/6 is below 2/3 ULP, its own rounding negligible; and
+    # the sum rounds once more: at most 1/3 + 1/2 ULP and a hair (0.5 measured).
+    three, six = np.float32(3), np.float32(6)
+    np.clip(x, -three, three, out=c)
+    np.add(c, three, out=t)
+    np.subtract(t, three, out=e)
+    np.subtract(c, e, out=e)  # the rounding error of c + 3
+    np.divide(t, six, out=t)
+    np.divide(e, six, out=e)
+    np.add(t, e, out=out)
+
+
 def hard_sigmoid(x):
     r"""Hard sigmoid: a straight line through (0, 1/2) of slope 1/6, clipped to [0, 1].
 
@@ -274,12 +297,17 @@ def hard_sigmoid(x):
         and then cancels it against 0.5 near ``x = -3``, where the result is tiny: at
         ``x = -3 + 2**-50`` it comes out 12% too large, 7.5e14 ULP. ``x + 3`` is exact there.
         Accuracy measured against mpmath over the whole float range: float64 at most 1 ULP (two
-        roundings, ``x + 3`` and the division; one where ``x + 3`` is exact), float32 and float16
-        0.5 ULP (computed in float64 and rounded once). Keras 2 used the slope 0.2
+        roundings, ``x + 3`` and the division; one where ``x + 3`` is exact), float16 0.5 ULP
+        (computed in float64 and rounded once), float32 0.83 ULP: computed in float32 itself,
+        with the rounding error of ``x + 3`` recovered exactly, which is faster than through a
+        float64 copy (1.7 against 2.2 times the naive float32 formula, measured here); every
+        float32 in [-3, 3] checked, the bound is 1/3 + 1/2 ULP. Keras 2 used the slope 0.2
         (``0.2 x + 0.5`` clipped, kinks at +-2.5); PyTorch, JAX (``jax.nn.hard_sigmoid``) and
         MobileNetV3 use 1/6, as here.
     """
     x = as_float_array(x, "hard_sigmoid")
+    if x.dtype == np.float32:
+        return as_result(_blocks(_hard_sigmoid_float32, x, scratch=3, dtype=np.float32))
     return as_result(_blocks(_hard_sigmoid_kernel, x, scratch=1))
 
 
