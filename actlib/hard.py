@@ -389,17 +389,24 @@ def hard_swish(x):
     return as_result(_blocks(_hard_swish_kernel, x, scratch=2))
 
 
+def _hard_swish_gradient_kernel(x, out, c, s):
+    # (c + 3/2) / 3 with c = clip(x, -3, 3), the middle piece (2x + 3) / 6 on the closed [-3, 3]:
+    # c + 1.5 is exact near the zero at -1.5 (Sterbenz), so the result does not cancel. Outside,
+    # s = sign(x - c) is +1 (x > 3) or -1 (x < -3), and c + 1.5 - 1.5 s is 3 or 0 there: the
+    # derivative is 1 above 3 and 0 below -3 without a branch; NaN stays NaN.
+    np.clip(x, -3.0, 3.0, out=c)
+    np.subtract(x, c, out=s)
+    np.sign(s, out=s)
+    s *= -1.5
+    c += 1.5
+    c += s
+    np.divide(c, 3.0, out=out, casting="same_kind")
+
+
 def _hard_swish_gradient64(x):
     """The derivative in float64 as PyTorch defines it: 0 below -3, ``(2x + 3) / 6`` on the
     closed ``[-3, 3]``, 1 above 3; NaN at NaN."""
-    wide = x.astype(np.float64, copy=False)
-    c = np.clip(wide, -3.0, 3.0, out=np.empty(x.shape))  # 2x cannot overflow
-    c *= 2.0
-    c += 3.0  # exact near the zero at -1.5 (Sterbenz), so the result has no cancellation
-    c /= 6.0
-    np.copyto(c, 0.0, where=wide < -3.0)
-    np.copyto(c, 1.0, where=wide > 3.0)
-    return c
+    return _blocks(_hard_swish_gradient_kernel, x.astype(np.float64, copy=False), scratch=2)
 
 
 class Hardswish(Activation):
@@ -433,8 +440,7 @@ class Hardswish(Activation):
 
     def gradient(self, x):
         x = as_float_array(x, "Hardswish.gradient")
-        d = _hard_swish_gradient64(x)
-        return as_result(d if x.dtype == np.float64 else d.astype(x.dtype))
+        return as_result(_blocks(_hard_swish_gradient_kernel, x, scratch=2))
 
     def backward(self, x, grad_output):
         x = as_float_array(x, "Hardswish.backward")
