@@ -198,8 +198,8 @@ def hard_tanh(x, min_val=-1.0, max_val=1.0):
         The bounds are rounded to ``x``'s dtype (``-0.1`` is not a float16): the result is then
         the correct rounding of the exact value, within 0.5 ULP, and exact where ``x`` lies
         between the bounds. A bound beyond the dtype's range is ``+-inf`` there, quietly. NaN
-        propagates. PyTorch accepts ``min_val == max_val`` (a constant); we do not, since the
-        unit then passes no gradient anywhere.
+        propagates. ``min_val`` must be below ``max_val``, as ``torch.nn.Hardtanh`` asserts: with
+        equal bounds the unit is a constant and passes no gradient anywhere.
     """
     lo, hi = _hard_tanh_params(min_val, max_val, "hard_tanh")
     x = as_float_array(x, "hard_tanh")
