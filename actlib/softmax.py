@@ -563,7 +563,8 @@ def _log_softmax64(x, axis, out):
     if x.shape[axis] == 0:
         return
     z, _, r, _, empty = _others(x, axis)
-    lse = np.log1p(r)  # r >= 0, or NaN
+    with np.errstate(under="ignore"):  # NumPy's baseline log1p flags a subnormal r: log1p(r) = r
+        lse = np.log1p(r)  # r >= 0, or NaN
     lse[empty] = np.nan
     with np.errstate(invalid="ignore", over="ignore", under="ignore"):
         # -inf - NaN (a NaN slice) is NaN quietly; float16 results beyond -65504 are -inf
