@@ -6,8 +6,10 @@ product), named as PyTorch's classes. ``actlib.testing`` holds the measuring too
 """
 
 from .leaky_relu import LeakyReLU, leaky_relu
+from .mish import Mish, mish
 from .relu import ReLU, relu
 from .sigmoid import Sigmoid, sigmoid
+from .silu import SiLU, silu
 from .softmax import Softmax, softmax
 from .tanh import Tanh, tanh
 
@@ -15,13 +17,17 @@ __version__ = "0.1.0"
 
 __all__ = [
     "LeakyReLU",
+    "Mish",
     "ReLU",
     "Sigmoid",
+    "SiLU",
     "Softmax",
     "Tanh",
     "leaky_relu",
+    "mish",
     "relu",
     "sigmoid",
+    "silu",
     "softmax",
     "tanh",
 ]

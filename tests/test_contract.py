@@ -7,10 +7,11 @@ from grids import FLOATS, special_values
 import actlib
 
 # name, callable, its name in error messages, takes a 0-d input
-ELEMENTWISE = [actlib.ReLU(), actlib.LeakyReLU(), actlib.Sigmoid(), actlib.Tanh()]
+ELEMENTWISE = [actlib.ReLU(), actlib.LeakyReLU(), actlib.Sigmoid(), actlib.Tanh(), actlib.SiLU(),
+               actlib.Mish()]
 ACTS = ELEMENTWISE + [actlib.Softmax()]
 FUNCTIONS = {"ReLU": "relu", "LeakyReLU": "leaky_relu", "Sigmoid": "sigmoid", "Tanh": "tanh",
-             "Softmax": "softmax"}
+             "Softmax": "softmax", "SiLU": "silu", "Mish": "mish"}
 
 
 def methods(act):
@@ -182,6 +183,8 @@ def test_repr_shows_parameters():
     assert repr(actlib.LeakyReLU(0.2)) == "LeakyReLU(negative_slope=0.2)"
     assert repr(actlib.Sigmoid()) == "Sigmoid()"
     assert repr(actlib.Tanh()) == "Tanh()"
+    assert repr(actlib.SiLU()) == "SiLU()"
+    assert repr(actlib.Mish()) == "Mish()"
     assert repr(actlib.Softmax()) == "Softmax(axis=-1)"
     assert repr(actlib.Softmax(axis=0)) == "Softmax(axis=0)"
 

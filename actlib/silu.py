@@ -1,0 +1,249 @@
+"""SiLU (Swish with beta = 1): x times the sigmoid of x."""
+
+import numpy as np
+
+from ._base import Activation, as_float_array, as_result, blockwise, exp_split
+
+# Past these the float64 kernels' exponentials overflow (e^709.78 is the largest float64), and
+# the values come from their asymptotic forms instead (_fix_tails): silu(x) = x e^x and
+# silu'(x) = (1 + x) e^x to every bit on the left, silu(x) = x and silu'(x) = 1 on the right.
+_LOW = -709.0
+_HIGH = 709.0
+# float16/32 inputs are computed in float64 from x clamped to [-200, 200] where a kernel needs
+# it: beyond, the float64 value rounds to the same float16/32 as at the end of the interval
+# (|silu'(-200)| = 2.7e-85, far below float32's smallest subnormal, and silu'(200) rounds to 1).
+_NARROW = 200.0
+
+
+def silu(x):
+    r"""SiLU (sigmoid-weighted linear unit, Swish with :math:`\beta = 1`), elementwise.
+
+    .. math::
+
+        \operatorname{silu}(x) = x\,\sigma(x) = \frac{x}{1 + e^{-x}}
+
+    Args:
+        x: array_like of real numbers, any shape.
+
+    Returns:
+        :math:`x\,\sigma(x)` with ``x``'s shape and dtype (float64 for integer or bool input).
+
+    Example:
+        >>> silu([-1.0, 0.0, 1.0, 40.0])
+        array([-0.26894142,  0.        ,  0.73105858, 40.        ])
+        >>> silu(-1000.0), silu(-np.inf)  # no overflow warning, no NaN
+        (np.float64(-0.0), np.float64(-0.0))
+
+    Notes:
+        SiLU is not monotonic: its minimum is -0.278464542761074 at x = -1.278464542761074
+        (where :math:`x = -1 - e^{x}`), and it tends to 0 from below as x goes to -inf
+        (``silu(-inf)`` is -0.0, not NaN).
+
+        float64: ``x / (1 + t)`` with ``t = exp(-x)``, the rounding of ``1 + t`` carried
+        exactly (2Sum) and divided out. The textbook ``x / (1 + np.exp(-x))`` overflows in
+        ``exp`` for x < -709.78 and returns -0 down to x = -716, where the true value
+        (``x e^x``) is still a normal float; there actlib scales ``e^x`` by a power of two
+        (``exp_split``) and rounds once. float16 and float32 are computed in float64 and
+        rounded once.
+
+        Accuracy, measured against mpmath over the whole float range (tests/ulp_report.py):
+        float64 at most 1.90 ULP (bar 3; the plain ``x / (1 + exp(-x))`` reaches 2.3), float32
+        and float16 within 0.50 ULP.
+
+        PyTorch (2.13, CPU) computes ``x / (1 + exp(-x))`` in the input's dtype: 2.3 ULP in
+        float64 and in float32, ``silu(-inf)`` is NaN, and ``silu(-712.0)`` is -0.0 where the
+        true value is -4.31e-307.
+    """
+    x = as_float_array(x, "silu")
+    with np.errstate(over="ignore", invalid="ignore"):  # exp(-x) = inf far left: _fix_tails
+        if x.dtype == np.float64:
+            out = blockwise(_silu64, x, scratch=3)
+            _fix_tails(x, out, lambda v: _exp_tail(v, v), lambda v: v)
+        else:
+            out = blockwise(_silu_narrow, x, scratch=1)
+            _fix_neginf(x, out)
+    return as_result(out)
+
+
+def _silu64(x, out, t, d, lo):
+    np.negative(x, out=t)
+    np.exp(t, out=t)  # t = e^-x (inf for x < -709.78: replaced by _fix_tails)
+    np.add(t, 1.0, out=d)
+    # 1 + t = d + lo exactly (Knuth's 2Sum: six additions, valid whatever the sizes of 1 and t)
+    np.subtract(d, 1.0, out=lo)  # the part of d that came from t
+    np.subtract(d, lo, out=out)  # ... and from 1
+    np.subtract(1.0, out, out=out)
+    np.subtract(t, lo, out=lo)
+    np.add(lo, out, out=lo)
+    # x / (d + lo) = q (1 - lo / d) to first order (lo / d <= 2**-53), q = x / d: the rounding of
+    # 1 + t, which the plain form leaves in (2.3 ULP at x = -36.9), is divided out.
+    q = np.divide(x, d, out=t)
+    np.divide(lo, d, out=lo)
+    np.multiply(lo, q, out=lo)
+    np.subtract(q, lo, out=out)
+
+
+def _silu_narrow(x, out, t):
+    # float16/32 values in float64: x / (1 + e^-x) is within 2.5 float64 ULP, so rounding it once
+    # is enough. For x < -709.78, e^-x = inf and x / inf = -0 is the right float16/32 answer;
+    # x = -inf gives NaN here (-inf / inf), set to -0 by _fix_neginf.
+    np.negative(x, out=t)
+    np.exp(t, out=t)
+    t += 1.0
+    np.divide(x, t, out=out)
+
+
+def _exp_tail(v, x):
+    """``v e^x`` for ``x`` below -708 (float64), where ``e^x`` is subnormal or 0 but the product
+    may be a normal float: ``exp_split`` gives ``e^x = m 2**k``, the product ``v m`` is scaled
+    once. ``x = -inf`` gives -0 (the limit of ``x e^x`` and ``(1 + x) e^x``)."""
+    m, k = exp_split(x)
+    with np.errstate(invalid="ignore", under="ignore"):
+        out = np.ldexp(v * m, k)
+    out[np.isneginf(x)] = -0.0
+    return out
+
+
+def _fix_tails(x, out, left, right, low=_LOW, high=_HIGH):
+    """Replace ``out`` where ``x < low`` by ``left(x)`` and where ``x > high`` by ``right(x)``.
+
+    Two reductions find out whether any element is there; most arrays have none, and then this
+    costs a small fraction of the kernel. NaN is in neither tail.
+    """
+    flat = x.reshape(-1)
+    if not flat.size:
+        return
+    if np.fmin.reduce(flat) < low:
+        far = x < low
+        out[far] = left(x[far])
+    if np.fmax.reduce(flat) > high:
+        far = x > high
+        out[far] = right(x[far])
+
+
+def _fix_neginf(x, out):
+    """Set ``out`` to -0 where ``x`` is -inf (float16/32 kernels give NaN there)."""
+    flat = x.reshape(-1)
+    if flat.size and np.fmin.reduce(flat) == -np.inf:
+        out[np.isneginf(x)] = -0.0
+
+
+def _silu_gradient64(x, out, p, q, n, lo, b):
+    # silu'(x) = s + x s (1 - s) = (1 + x + P) / (P + 2 + Q), with P = e^x, Q = e^-x, since
+    # s = P / (1 + P) = (1 + P) / ((1 + P)(1 + Q)) and (1 + P)(1 + Q) = P + 2 + Q (P Q = 1).
+    # Two exponentials and no product: the numerator and the denominator are sums, each
+    # carried as a float and its rounding error, and one division. Its error is the two exps'
+    # (~1.2 units of 2**-53, they enter once) and two roundings: at most 1.8 ULP measured.
+    np.exp(x, out=p)  # inf for x > 709.78, 0 far left: _fix_tails replaces both
+    np.negative(x, out=q)
+    np.exp(q, out=q)
+    n1 = np.add(x, 1.0, out=lo)  # exact for x in [-2, -0.5], around the zero at -1.2785
+    # n + err = n1 + P (2Sum)
+    np.add(n1, p, out=n)
+    bb = np.subtract(n, n1, out=out)
+    np.subtract(n, bb, out=b)
+    np.subtract(n1, b, out=b)
+    np.subtract(p, bb, out=bb)
+    np.add(b, bb, out=lo)  # lo: the numerator's rounding error
+    # b1 + err = P + Q (2Sum), then B + err' = b1 + 2 (Fast2Sum: b1 = P + Q >= 2)
+    b1 = np.add(p, q, out=b)
+    bb = np.subtract(b1, p, out=out)
+    np.subtract(q, bb, out=q)
+    np.subtract(b1, bb, out=bb)
+    np.subtract(p, bb, out=p)
+    np.add(p, q, out=p)  # P + Q - b1
+    big = np.add(b1, 2.0, out=q)
+    np.subtract(big, b1, out=out)
+    np.subtract(2.0, out, out=out)
+    np.add(p, out, out=p)  # the denominator's rounding error
+    # (n + lo) / (B + p) = y0 + (lo - y0 p) / B to first order, y0 = n / B
+    y0 = np.divide(n, big, out=n)
+    np.multiply(p, y0, out=p)
+    np.subtract(lo, p, out=lo)
+    np.divide(lo, big, out=lo)
+    np.add(y0, lo, out=out)
+
+
+def _silu_gradient_narrow(x, out, c, p, q):
+    # The same quotient without the error terms: within 4 float64 ULP of the sum of the terms'
+    # magnitudes, far below half a float32 ULP.
+    np.clip(x, -_NARROW, _NARROW, out=c)  # NaN stays NaN
+    np.exp(c, out=p)
+    np.negative(c, out=q)
+    np.exp(q, out=q)
+    q += 2.0
+    q += p  # P + 2 + Q
+    c += 1.0
+    c += p  # 1 + x + P
+    np.divide(c, q, out=out)
+
+
+class SiLU(Activation):
+    r"""SiLU (Swish with :math:`\beta = 1`) as an activation object; see :func:`silu`.
+
+    Example:
+        >>> act = SiLU()
+        >>> act([0.0, 1.0]), act.gradient([0.0, 1.0])
+        (array([0.        , 0.73105858]), array([0.5       , 0.92767051]))
+    """
+
+    name = "SiLU"
+    # silu'(x) = (1 + x) e^x far left is a normal float64 down to x = -714.9; the kernel covers
+    # x >= -709 (e^-x overflows beyond), and the tail below is kept as m 2**k for backward.
+    normal_gradient_range = (_LOW, np.inf)
+
+    def __call__(self, x):
+        return silu(x)
+
+    def _gradient_tail(self, x):
+        return _linear_exp_tail(x)
+
+    def gradient(self, x):
+        r"""The derivative, accurate where it crosses zero and in both tails.
+
+        .. math::
+
+            \operatorname{silu}'(x) = \sigma(x) + x\,\sigma(x)\,(1 - \sigma(x))
+                = \frac{1 + x + e^{x}}{e^{x} + 2 + e^{-x}}
+
+        It is 0 at x = -1.278464542761074 (the minimum of silu), negative to its left, and
+        tends to 1 on the right (its maximum, 1.0998 at x = 2.3994). Near the zero the two
+        terms cancel: errors are measured in ULP of the sum of their magnitudes,
+        :math:`\sigma(x) + |x|\,\sigma(x)(1 - \sigma(x))`, since no float64 evaluation can beat
+        the rounding of its largest term (notebooks/deep-dives/09_silu_mish.ipynb).
+
+        The right-hand form needs two exponentials but no product: numerator and denominator
+        are sums, carried with their rounding errors (2Sum), and one division. At most
+        1.8 ULP in float64 (bar 4: ``backward`` adds half an ULP), 0.50 ULP in float32 and
+        float16. Below x = -709, where ``e^-x`` overflows, it is ``(1 + x) e^x`` scaled once.
+
+        PyTorch's ``sigmoid * (1 + x * (1 - sigmoid))`` rounds ``1 - sigmoid`` near 1 and
+        multiplies that error by x: 18 ULP in float64 (x = 36.7), 8 ULP in float32 (x = 16.6),
+        NaN at +-inf, and 0 with the wrong sign far left (x = -712).
+
+        >>> SiLU().gradient([-40.0, 0.0, 1.0, 40.0])
+        array([-1.65685816e-16,  5.00000000e-01,  9.27670512e-01,  1.00000000e+00])
+        """
+        x = as_float_array(x, "SiLU.gradient")
+        with np.errstate(over="ignore", invalid="ignore"):
+            if x.dtype == np.float64:
+                out = blockwise(_silu_gradient64, x, scratch=5)
+                _fix_tails(x, out, lambda v: _exp_tail(1.0 + v, v), lambda v: 1.0)
+            else:
+                out = blockwise(_silu_gradient_narrow, x, scratch=3)
+        return as_result(out)
+
+
+def _linear_exp_tail(x):
+    """``(1 + x) e^x`` as ``(m, k)`` with ``|m| < 1``, for ``backward``'s float64 tail.
+
+    ``exp_split`` takes arguments below -2000 as -2000, which no single float can bring back
+    from below the subnormals; but ``(1 + x) m`` is then as large as ``x``, and ``g`` may be as
+    large again. The true ``g (1 + x) e^x`` is below 1e-550 for every ``x < -2000`` and float
+    ``g``: ``m`` is 0 there (-inf included).
+    """
+    e, k = exp_split(x)
+    with np.errstate(invalid="ignore"):  # -inf times m = 0
+        m, j = np.frexp((1.0 + x) * e)
+    m[x < -2000.0] = -0.0
+    return m, k + j
