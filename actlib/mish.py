@@ -41,7 +41,7 @@ def mish(x):
         (np.float64(-0.0), np.float64(-0.0))
 
     Notes:
-        Mish is not monotonic: its minimum is -0.308843 at x = -1.19201 (where
+        Mish is not monotonic: its minimum is -0.308843 at x = -1.192431 (where
         :math:`\operatorname{mish}'(x) = 0`), and it tends to 0 from below as x goes to -inf
         (``mish(-inf)`` is -0.0, not NaN).
 
@@ -246,10 +246,11 @@ class Mish(Activation):
             L = \frac{4(1 + e^{-x})}{B}
 
         with :math:`A = e^x + 2` and :math:`B = e^x + 2 + 2e^{-x}`
-        (:math:`\sigma(x)(1 - t^2) = 4(1 + e^{-x})/B^2`). It is 0 at x = -1.19201 (the
-        minimum of mish), negative to its left, 0.6 at 0, and tends to 1 on the right (its
-        maximum, 1.0886 at x = 1.2592). Errors are measured in ULP of the sum of the terms'
-        magnitudes, :math:`t + |x|\,\sigma(x)(1 - t^2)`, as for SiLU.
+        (:math:`\sigma(x)(1 - t^2) = 4(1 + e^{-x})/B^2`). It is 0 at x = -1.192431 (the
+        minimum of mish), negative to its left (down to -0.1125 at x = -2.2564), 0.6 at 0,
+        and tends to 1 on the right (its maximum, 1.0885 at x = 1.4906). Errors are measured in
+        ULP of the sum of the terms' magnitudes, :math:`t + |x|\,\sigma(x)(1 - t^2)`, as for
+        SiLU.
 
         Every sum, the division in ``L`` and the product ``x L`` carry their rounding errors
         (2Sum, Dekker's product): at most 1.9 ULP in float64 (bar 4), 0.50 in float32 and

@@ -69,18 +69,20 @@ def _silu64(x, out, t, d, lo):
     np.negative(x, out=t)
     np.exp(t, out=t)  # t = e^-x (inf for x < -709.78: replaced by _fix_tails)
     np.add(t, 1.0, out=d)
-    # 1 + t = d + lo exactly (Knuth's 2Sum: six additions, valid whatever the sizes of 1 and t)
-    np.subtract(d, 1.0, out=lo)  # the part of d that came from t
-    np.subtract(d, lo, out=out)  # ... and from 1
-    np.subtract(1.0, out, out=out)
-    np.subtract(t, lo, out=lo)
+    # d - (1 + t) = lo exactly (Knuth's 2Sum, negated: six additions, valid whatever the sizes
+    # of 1 and t)
+    np.subtract(d, 1.0, out=lo)  # bb, the part of d that came from t
+    np.subtract(d, lo, out=out)  # the part that came from 1
+    np.subtract(out, 1.0, out=out)
+    np.subtract(lo, t, out=lo)
     np.add(lo, out, out=lo)
-    # x / (d + lo) = q (1 - lo / d) to first order (lo / d <= 2**-53), q = x / d: the rounding of
-    # 1 + t, which the plain form leaves in (2.3 ULP at x = -36.9), is divided out.
+    # x / (d - lo) = q (1 + lo / d) to first order (|lo| / d <= 2**-53), q = x / d: the rounding
+    # of 1 + t, which the plain form leaves in (2.3 ULP at x = -36.9), is divided out. (In this
+    # order silu(-0.0) is -0.0: the correction is then a -0, and -0 + -0 = -0.)
     q = np.divide(x, d, out=t)
     np.divide(lo, d, out=lo)
     np.multiply(lo, q, out=lo)
-    np.subtract(q, lo, out=out)
+    np.add(q, lo, out=out)
 
 
 def _silu_narrow(x, out, t):
