@@ -51,13 +51,14 @@ def test_left_tail_where_exp_is_subnormal():
 
 
 def test_gradient_where_1_minus_t_squared_rounds():
-    # PyTorch's t + x sigma (1 - t t) is 18 ULP off at x = 18.7.
-    x = np.array([10.0, 15.0, 18.7])
+    # PyTorch's t + x sigma (1 - t t): t rounds near 1, and x times that error is up to 18 ULP
+    # (x = 18.7); how much at a given x depends on the platform's tanh, not the largest.
+    x = np.linspace(10.0, 19.0, 301)
     exact = reference(ELEMENTWISE["mish"][3], x)
     assert ulp_error(MISH.gradient(x), exact).max() <= 1.0
     t = np.tanh(np.log1p(np.exp(x)))
     naive = t + x / (1 + np.exp(-x)) * (1 - t * t)
-    assert ulp_error(naive, exact).max() > 5
+    assert ulp_error(naive, exact).max() > 8
 
 
 def test_gradcheck_central_differences():

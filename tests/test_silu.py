@@ -56,11 +56,11 @@ def test_left_tail_where_exp_overflows():
 def test_gradient_where_1_minus_sigmoid_rounds():
     # PyTorch's sigmoid * (1 + x * (1 - sigmoid)) is 18 ULP off at x = 36.7; the exact value
     # is 1 + (x - 1) e^-x (1 + O(e^-x)).
-    x = np.array([20.0, 30.0, 36.7])
+    x = np.linspace(20.0, 36.7, 301)
     exact = reference(ELEMENTWISE["silu"][3], x)
     assert ulp_error(SILU.gradient(x), exact).max() <= 1.0
     s = 1 / (1 + np.exp(-x))
-    assert ulp_error(s * (1 + x * (1 - s)), exact).max() > 10
+    assert ulp_error(s * (1 + x * (1 - s)), exact).max() > 12
 
 
 def test_gradcheck_central_differences():
