@@ -13,6 +13,10 @@ _HIGH = 709.0
 # it: beyond, the float64 value rounds to the same float16/32 as at the end of the interval
 # (|silu'(-200)| = 2.7e-85, far below float32's smallest subnormal, and silu'(200) rounds to 1).
 _NARROW = 200.0
+# Elements per block for the kernels with three scratch buffers or more: 16384 keeps their five
+# to fifteen 128 KiB buffers (input, result, scratch) within a core's L2 and the L3 behind it;
+# measured 4 to 8 per cent faster than _base.BLOCK for them (the forward, one buffer, is not).
+_BLOCK = 16384
 
 
 def silu(x):
@@ -39,56 +43,32 @@ def silu(x):
         (where :math:`x = -1 - e^{x}`), and it tends to 0 from below as x goes to -inf
         (``silu(-inf)`` is -0.0, not NaN).
 
-        float64: ``x / (1 + t)`` with ``t = exp(-x)``, the rounding of ``1 + t`` carried
-        exactly (2Sum) and divided out. The textbook ``x / (1 + np.exp(-x))`` overflows in
-        ``exp`` for x < -709.78 and returns -0 down to x = -716, where the true value
-        (``x e^x``) is still a normal float; there actlib scales ``e^x`` by a power of two
-        (``exp_split``) and rounds once. float16 and float32 are computed in float64 and
-        rounded once.
+        ``x / (1 + exp(-x))``: for x < 0 the large ``e^{-x}`` sits in the denominator, so
+        nothing cancels; its three roundings (``exp``, ``1 + e^{-x}``, the division) give at
+        most 2.3 ULP in float64 (bar 3; carrying the rounding of ``1 + e^{-x}`` with 2Sum would
+        give 1.9, at twice the time). Left of x = -709.78, where ``exp`` overflows and the
+        textbook formula returns -0 although ``x e^x`` is a normal float down to x = -716,
+        actlib scales ``e^x`` by a power of two (``exp_split``) and rounds once. float16 and
+        float32 are computed in float64 and rounded once: within 0.50 ULP.
 
-        Accuracy, measured against mpmath over the whole float range (tests/ulp_report.py):
-        float64 at most 1.90 ULP (bar 3; the plain ``x / (1 + exp(-x))`` reaches 2.3), float32
-        and float16 within 0.50 ULP.
-
-        PyTorch (2.13, CPU) computes ``x / (1 + exp(-x))`` in the input's dtype: 2.3 ULP in
-        float64 and in float32, ``silu(-inf)`` is NaN, and ``silu(-712.0)`` is -0.0 where the
-        true value is -4.31e-307.
+        PyTorch (2.13, CPU) computes the same quotient in the input's dtype: 2.3 ULP in float64
+        and in float32, ``silu(-inf)`` is NaN, and ``silu(-712.0)`` is -0.0 where the true value
+        is -4.31e-307.
     """
     x = as_float_array(x, "silu")
-    with np.errstate(over="ignore", invalid="ignore"):  # exp(-x) = inf far left: _fix_tails
+    with np.errstate(over="ignore", invalid="ignore"):  # exp(-x) = inf far left: fixed below
+        out = blockwise(_silu_kernel, x, scratch=1)
         if x.dtype == np.float64:
-            out = blockwise(_silu64, x, scratch=3)
             _fix_tails(x, out, lambda v: _exp_tail(v, v), lambda v: v)
         else:
-            out = blockwise(_silu_narrow, x, scratch=1)
             _fix_neginf(x, out)
     return as_result(out)
 
 
-def _silu64(x, out, t, d, lo):
-    np.negative(x, out=t)
-    np.exp(t, out=t)  # t = e^-x (inf for x < -709.78: replaced by _fix_tails)
-    np.add(t, 1.0, out=d)
-    # d - (1 + t) = lo exactly (Knuth's 2Sum, negated: six additions, valid whatever the sizes
-    # of 1 and t)
-    np.subtract(d, 1.0, out=lo)  # bb, the part of d that came from t
-    np.subtract(d, lo, out=out)  # the part that came from 1
-    np.subtract(out, 1.0, out=out)
-    np.subtract(lo, t, out=lo)
-    np.add(lo, out, out=lo)
-    # x / (d - lo) = q (1 + lo / d) to first order (|lo| / d <= 2**-53), q = x / d: the rounding
-    # of 1 + t, which the plain form leaves in (2.3 ULP at x = -36.9), is divided out. (In this
-    # order silu(-0.0) is -0.0: the correction is then a -0, and -0 + -0 = -0.)
-    q = np.divide(x, d, out=t)
-    np.divide(lo, d, out=lo)
-    np.multiply(lo, q, out=lo)
-    np.add(q, lo, out=out)
-
-
-def _silu_narrow(x, out, t):
-    # float16/32 values in float64: x / (1 + e^-x) is within 2.5 float64 ULP, so rounding it once
-    # is enough. For x < -709.78, e^-x = inf and x / inf = -0 is the right float16/32 answer;
-    # x = -inf gives NaN here (-inf / inf), set to -0 by _fix_neginf.
+def _silu_kernel(x, out, t):
+    # x / (1 + e^-x), the last division rounding once into x's dtype. Left of x = -709.78,
+    # e^-x = inf and x / inf = -0: right for float16/32, replaced by _fix_tails in float64;
+    # x = -inf gives NaN (-inf / inf), set to -0 by the caller.
     np.negative(x, out=t)
     np.exp(t, out=t)
     t += 1.0
@@ -130,13 +110,28 @@ def _fix_neginf(x, out):
         out[np.isneginf(x)] = -0.0
 
 
-def _silu_gradient64(x, out, p, q, n, lo, b):
+def _silu_gradient64(x, out, p, q, n):
     # silu'(x) = s + x s (1 - s) = (1 + x + P) / (P + 2 + Q), with P = e^x, Q = e^-x, since
-    # s = P / (1 + P) = (1 + P) / ((1 + P)(1 + Q)) and (1 + P)(1 + Q) = P + 2 + Q (P Q = 1).
-    # Two exponentials and no product: the numerator and the denominator are sums, each
-    # carried as a float and its rounding error, and one division. Its error is the two exps'
-    # (~1.2 units of 2**-53, they enter once) and two roundings: at most 1.8 ULP measured.
+    # s = P / (1 + P) = (1 + P) / ((1 + P)(1 + Q)) and (1 + P)(1 + Q) = P + 2 + Q (P Q = 1): two
+    # exponentials and no product, sums of terms of one sign but for 1 + x, which is exact
+    # around the zero at -1.2785. Five roundings and the exps: at most 2.8 ULP measured (bar 4),
+    # in ULP of the terms' magnitudes; relative to them, 3.9 units of 2**-53 (see
+    # _silu_gradient_exact64, which backward uses).
     np.exp(x, out=p)  # inf for x > 709.78, 0 far left: _fix_tails replaces both
+    np.negative(x, out=q)
+    np.exp(q, out=q)
+    q += p
+    q += 2.0  # P + Q + 2
+    np.add(x, 1.0, out=n)
+    n += p  # 1 + x + P
+    np.divide(n, q, out=out)
+
+
+def _silu_gradient_exact64(x, out, p, q, n, lo, b):
+    # The same quotient with the numerator's and the denominator's roundings carried (2Sum,
+    # Fast2Sum) and divided out: the exps (about 1.2 units of 2**-53 at worst, entering once)
+    # and two roundings are left. At most 1.9 ULP measured, 2.8 units relative.
+    np.exp(x, out=p)
     np.negative(x, out=q)
     np.exp(q, out=q)
     n1 = np.add(x, 1.0, out=lo)  # exact for x in [-2, -0.5], around the zero at -1.2785
@@ -166,18 +161,26 @@ def _silu_gradient64(x, out, p, q, n, lo, b):
     np.add(y0, lo, out=out)
 
 
-def _silu_gradient_narrow(x, out, c, p, q):
-    # The same quotient without the error terms: within 4 float64 ULP of the sum of the terms'
-    # magnitudes, far below half a float32 ULP.
+def _silu_gradient_narrow(x, out, c, t, d):
+    # float16/32 values in float64: (1 + T + x T) / (1 + T)^2 with T = e^-x, from x clamped to
+    # [-200, 200]; one exponential, within a few float64 ULP of the terms' magnitudes.
     np.clip(x, -_NARROW, _NARROW, out=c)  # NaN stays NaN
-    np.exp(c, out=p)
-    np.negative(c, out=q)
-    np.exp(q, out=q)
-    q += 2.0
-    q += p  # P + 2 + Q
-    c += 1.0
-    c += p  # 1 + x + P
-    np.divide(c, q, out=out)
+    np.negative(c, out=t)
+    np.exp(t, out=t)
+    np.add(t, 1.0, out=d)
+    c *= t
+    c += d  # 1 + T + x T
+    np.multiply(d, d, out=d)
+    np.divide(c, d, out=out)
+
+
+def _silu_gradient(x, kernel, scratch):
+    """``kernel`` over float64 ``x`` with the tails: ``(1 + x) e^x`` left of -709, 1 right of
+    709 (where the kernel's exponentials overflow)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = blockwise(kernel, x, scratch, _BLOCK)
+        _fix_tails(x, out, lambda v: _exp_tail(1.0 + v, v), lambda v: 1.0)
+    return out
 
 
 class SiLU(Activation):
@@ -200,6 +203,11 @@ class SiLU(Activation):
     def _gradient_tail(self, x):
         return _linear_exp_tail(x)
 
+    def _backward_gradient(self, x):
+        # backward needs the relative error (Activation._backward_gradient): the plain quotient
+        # reaches 3.9 units of 2**-53 and backward would reach 4.4 ULP; this one 2.8 and 3.3.
+        return _silu_gradient(x, _silu_gradient_exact64, 5)
+
     def gradient(self, x):
         r"""The derivative, accurate where it crosses zero and in both tails.
 
@@ -214,26 +222,25 @@ class SiLU(Activation):
         :math:`\sigma(x) + |x|\,\sigma(x)(1 - \sigma(x))`, since no float64 evaluation can beat
         the rounding of its largest term (notebooks/deep-dives/09_silu_mish.ipynb).
 
-        The right-hand form needs two exponentials but no product: numerator and denominator
-        are sums, carried with their rounding errors (2Sum), and one division. At most
-        1.8 ULP in float64 (bar 4: ``backward`` adds half an ULP), 0.50 ULP in float32 and
-        float16. Below x = -709, where ``e^-x`` overflows, it is ``(1 + x) e^x`` scaled once.
+        The right-hand form needs two exponentials but no product, and cancels only where the
+        derivative itself crosses 0: at most 2.8 ULP in float64 (bar 4), 0.50 ULP in float32
+        and float16. Below x = -709, where ``e^-x`` overflows, it is ``(1 + x) e^x`` scaled
+        once. ``backward`` multiplies by the same quotient with its sums' rounding errors
+        carried (2Sum) and divided out, 1.9 ULP and, what the product needs, within 2.8 units
+        of ``2**-53`` relative to the terms' magnitudes: ``backward`` stays within 3.3 ULP for
+        any incoming gradient (``Activation._backward_gradient``).
 
         PyTorch's ``sigmoid * (1 + x * (1 - sigmoid))`` rounds ``1 - sigmoid`` near 1 and
         multiplies that error by x: 18 ULP in float64 (x = 36.7), 8 ULP in float32 (x = 16.6),
-        NaN at +-inf, and 0 with the wrong sign far left (x = -712).
+        NaN at +inf, and -0 far left (x = -712, where the true value is -4.3e-307).
 
         >>> SiLU().gradient([-40.0, 0.0, 1.0, 40.0])
         array([-1.65685816e-16,  5.00000000e-01,  9.27670512e-01,  1.00000000e+00])
         """
         x = as_float_array(x, "SiLU.gradient")
-        with np.errstate(over="ignore", invalid="ignore"):
-            if x.dtype == np.float64:
-                out = blockwise(_silu_gradient64, x, scratch=5)
-                _fix_tails(x, out, lambda v: _exp_tail(1.0 + v, v), lambda v: 1.0)
-            else:
-                out = blockwise(_silu_gradient_narrow, x, scratch=3)
-        return as_result(out)
+        if x.dtype == np.float64:
+            return as_result(_silu_gradient(x, _silu_gradient64, 3))
+        return as_result(blockwise(_silu_gradient_narrow, x, 3, _BLOCK))
 
 
 def _linear_exp_tail(x):
