@@ -9,9 +9,9 @@ from ._base import Activation, as_float_array, as_result, blockwise, exp_split
 # silu'(x) = (1 + x) e^x to every bit on the left, silu(x) = x and silu'(x) = 1 on the right.
 _LOW = -709.0
 _HIGH = 709.0
-# float16/32 inputs are computed in float64 from x clamped to [-200, 200] where a kernel needs
-# it: beyond, the float64 value rounds to the same float16/32 as at the end of the interval
-# (|silu'(-200)| = 2.7e-85, far below float32's smallest subnormal, and silu'(200) rounds to 1).
+# float16/32 inputs are computed in float64; beyond |x| = 200 a few kernels overflow, and the
+# values there round to the limits anyway (|silu'(-200)| = 2.7e-85, far below float32's smallest
+# subnormal, and silu'(200) rounds to 1): they are clamped to [-200, 200] or fixed after.
 _NARROW = 200.0
 # Elements per block for the kernels with three scratch buffers or more: 16384 keeps their five
 # to fifteen 128 KiB buffers (input, result, scratch) within a core's L2 and the L3 behind it;
@@ -161,17 +161,17 @@ def _silu_gradient_exact64(x, out, p, q, n, lo, b):
     np.add(y0, lo, out=out)
 
 
-def _silu_gradient_narrow(x, out, c, t, d):
-    # float16/32 values in float64: (1 + T + x T) / (1 + T)^2 with T = e^-x, from x clamped to
-    # [-200, 200]; one exponential, within a few float64 ULP of the terms' magnitudes.
-    np.clip(x, -_NARROW, _NARROW, out=c)  # NaN stays NaN
-    np.negative(c, out=t)
+def _silu_gradient_narrow(x, out, t, d):
+    # float16/32 values in float64: (1 + T + x T) / (1 + T)^2 with T = e^-x, one exponential,
+    # within a few float64 ULP of the terms' magnitudes. Beyond |x| = 200 the caller sets the
+    # limits (T or (1 + T)^2 overflow on the left, x T is inf * 0 at +inf).
+    np.negative(x, out=t)
     np.exp(t, out=t)
     np.add(t, 1.0, out=d)
-    c *= t
-    c += d  # 1 + T + x T
+    np.multiply(x, t, out=t)
+    t += d  # 1 + T + x T
     np.multiply(d, d, out=d)
-    np.divide(c, d, out=out)
+    np.divide(t, d, out=out)
 
 
 def _silu_gradient(x, kernel, scratch):
@@ -240,7 +240,11 @@ class SiLU(Activation):
         x = as_float_array(x, "SiLU.gradient")
         if x.dtype == np.float64:
             return as_result(_silu_gradient(x, _silu_gradient64, 3))
-        return as_result(blockwise(_silu_gradient_narrow, x, 3, _BLOCK))
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = blockwise(_silu_gradient_narrow, x, 2, _BLOCK)
+            # |silu'(-200)| = 2.7e-85 is below float32's smallest subnormal; silu'(200) rounds to 1
+            _fix_tails(x, out, lambda v: -0.0, lambda v: 1.0, -_NARROW, _NARROW)
+        return as_result(out)
 
 
 def _linear_exp_tail(x):

@@ -5,8 +5,9 @@ their rare worst cases sit between them. :func:`grids.screen_worst` measures ``N
 per case against a long-double reference and the worst 64 again against mpmath;
 :func:`grids.softmax_screen_worst` does the same with seeded random rows (lengths 2 to 1000,
 several families) for softmax, its Jacobian and backward, keeping the worst 8 rows. The bars are
-asserted on mpmath's figures. For SiLU and Mish the derivative ``backward`` multiplies by is also
-screened for its error relative to the terms' magnitudes, which is what ``backward`` needs. ``python tests/ulp_report.py --screen N`` runs both on more.
+asserted on mpmath's figures. ``python tests/ulp_report.py --screen N`` runs both on more. For
+SiLU and Mish the derivative ``backward`` multiplies by is also screened for its error relative to
+the terms' magnitudes, which is what ``backward`` needs.
 """
 
 import mpmath
