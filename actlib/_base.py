@@ -196,18 +196,9 @@ class Activation:
     def _gradient_tail(self, x):
         raise NotImplementedError
 
-    def _backward_gradient(self, x):
-        """The float64 derivative ``backward`` multiplies by ``grad_output`` (``x`` is float64):
-        ``gradient`` unless a subclass supplies a more exact one.
-
-        ``backward``'s error is ``|g|`` times the derivative's plus half an ULP of the product, and
-        ``|g f'|`` may fall anywhere in its binade: what carries over is the derivative's error
-        *relative* to its size, in units of ``2**-53 |f'|``, not its error in ULP (which can be
-        half as large, where ``|f'|`` sits just above a power of two). The bar of 4 ULP for
-        ``backward`` thus needs the float64 derivative within 3.5 units relative. An activation
-        whose fast ``gradient`` is within its own bar in ULP but not that close relative computes
-        a more exact derivative here.
-        """
+    def _gradient_for_backward(self, x):
+        """The float64 derivative ``backward`` multiplies by (``x`` is float64): ``gradient``'s,
+        unless a subclass needs a tighter one there (the product adds its own rounding)."""
         return self.gradient(x)
 
     def backward(self, x, grad_output):
@@ -227,7 +218,7 @@ class Activation:
         x = as_float_array(x, f"{self.name}.backward")
         g = as_grad_output(grad_output, x, f"{self.name}.backward")
         wide = x.astype(np.float64, copy=False)
-        d = np.asarray(self._backward_gradient(wide))  # a new array, float64
+        d = np.asarray(self._gradient_for_backward(wide))  # a new array, float64
         if d is wide:  # pragma: no cover - a gradient that returned its input
             d = d.copy()
         with np.errstate(invalid="ignore", over="ignore", under="ignore"):

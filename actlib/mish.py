@@ -281,8 +281,8 @@ class Mish(Activation):
     def _gradient_tail(self, x):
         return _linear_exp_tail(x)
 
-    def _backward_gradient(self, x):
-        # backward needs the relative error (Activation._backward_gradient): 2.7 units of
+    def _gradient_for_backward(self, x):
+        # backward needs the relative error (Activation._gradient_for_backward): 2.7 units of
         # 2**-53 with the division and the product carried too, so backward stays within 3.2 ULP.
         return _mish_gradient(x, _mish_gradient_exact64, 13)
 
@@ -309,7 +309,7 @@ class Mish(Activation):
         quotient with the division in ``L`` and the product ``x L`` carried too (Dekker's
         exact product): 1.9 ULP and, what the product needs, within 2.7 units of ``2**-53``
         relative to the terms' magnitudes, so ``backward`` stays within 3.2 ULP for any
-        incoming gradient (``Activation._backward_gradient``).
+        incoming gradient (``Activation._gradient_for_backward``).
 
         PyTorch's ``tanh_sp + x * sigmoid * (1 - tanh_sp * tanh_sp)`` rounds ``1 - t^2`` near 1
         and multiplies that error by x: 18 ULP in float64 (x = 18.7), 8 ULP in float32, NaN at

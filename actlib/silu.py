@@ -203,8 +203,8 @@ class SiLU(Activation):
     def _gradient_tail(self, x):
         return _linear_exp_tail(x)
 
-    def _backward_gradient(self, x):
-        # backward needs the relative error (Activation._backward_gradient): the plain quotient
+    def _gradient_for_backward(self, x):
+        # backward needs the relative error (Activation._gradient_for_backward): the plain quotient
         # reaches 3.9 units of 2**-53 and backward would reach 4.4 ULP; this one 2.8 and 3.3.
         return _silu_gradient(x, _silu_gradient_exact64, 5)
 
@@ -228,7 +228,7 @@ class SiLU(Activation):
         once. ``backward`` multiplies by the same quotient with its sums' rounding errors
         carried (2Sum) and divided out, 1.9 ULP and, what the product needs, within 2.8 units
         of ``2**-53`` relative to the terms' magnitudes: ``backward`` stays within 3.3 ULP for
-        any incoming gradient (``Activation._backward_gradient``).
+        any incoming gradient (``Activation._gradient_for_backward``).
 
         PyTorch's ``sigmoid * (1 + x * (1 - sigmoid))`` rounds ``1 - sigmoid`` near 1 and
         multiplies that error by x: 18 ULP in float64 (x = 36.7), 8 ULP in float32 (x = 16.6),

@@ -21,6 +21,7 @@ from grids import (
     LONGDOUBLE,
     LONGDOUBLE_MAGNITUDE,
     SCREEN_UNAVAILABLE,
+    SCREENED_FAMILIES,
     SOFTMAX_KINDS,
     assert_screen_bar,
     assert_softmax_screen_bar,
@@ -35,7 +36,8 @@ pytestmark = pytest.mark.skipif(not screen_available(), reason=SCREEN_UNAVAILABL
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("dtype", (np.float32, np.float64))
-@pytest.mark.parametrize("name", ("sigmoid", "tanh", "silu", "mish"))
+@pytest.mark.parametrize("name", ("sigmoid", "tanh", "hard_sigmoid", "hard_swish",
+                                  *SCREENED_FAMILIES, "silu", "mish"))
 def test_dense_screen_within_the_bars(name, dtype, kind):
     assert_screen_bar(name, kind, dtype, n=N)
 
@@ -50,10 +52,10 @@ def test_softmax_dense_screen_within_the_bars(dtype, kind):
 def test_backward_derivative_relative_error_on_the_dense_screen(name):
     # backward(x, g) rounds g f'(x) once; its error in ULP of |g| M is up to the derivative's error
     # relative to M, in units of 2**-53, plus 1/2 (|g| M may sit anywhere in its binade). So the
-    # float64 derivative backward multiplies by (Activation._backward_gradient) must stay within
+    # float64 derivative backward multiplies by (Activation._gradient_for_backward) must stay within
     # 3.5 units relative for backward's bar of 4. Screened in long double, the worst confirmed by
     # mpmath.
-    derivative = ACTIVATION_OBJECTS[name]._backward_gradient
+    derivative = ACTIVATION_OBJECTS[name]._gradient_for_backward
     ld_exact, ld_scale = LONGDOUBLE[name][1], LONGDOUBLE_MAGNITUDE[name]
     xs, rs = np.empty(0), np.empty(0)
     for x in screen_inputs(np.float64, N, seed=3):
