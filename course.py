@@ -41,9 +41,15 @@ TEST_REQS = ["pytest>=8", "hypothesis>=6.100", "mpmath>=1.3", "nbval>=0.11", "ma
              "ipykernel>=6"]
 
 
+# The notebooks' matrices are small: one BLAS thread is faster than several contending for the
+# cores, and makes the sums' order, hence the printed figures, the same on every machine.
+ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
 def run(*cmd, **kwargs):
     print("+", " ".join(str(c) for c in cmd), flush=True)
-    return subprocess.run([str(c) for c in cmd], cwd=ROOT, **kwargs).returncode
+    env = {**os.environ, **ONE_THREAD}
+    return subprocess.run([str(c) for c in cmd], cwd=ROOT, env=env, **kwargs).returncode
 
 
 def python_in(env_dir):
@@ -87,7 +93,8 @@ def ensure_env(env_dir, requirements, base_python=None, kernel=False):
     """Create ``env_dir`` if needed and install ``requirements``; skip when nothing changed."""
     stamp = env_dir / ".actlib-stamp"
     digest = hashlib.sha256(
-        (ROOT / "pyproject.toml").read_bytes() + KERNEL.read_bytes() + repr(requirements).encode()
+        (ROOT / "pyproject.toml").read_bytes() + KERNEL.read_bytes()
+        + repr((requirements, ONE_THREAD)).encode()
     ).hexdigest()
     py = python_in(env_dir)
     if py.exists() and stamp.exists() and stamp.read_text() == digest and has_pip(py):
@@ -118,6 +125,7 @@ def install_kernel(env_dir, py):
     spec = json.loads(ipython_spec.stdout)
     spec["argv"] = [str(py), "{resource_dir}/" + KERNEL.name, "-f", "{connection_file}"]
     spec["display_name"] = "Python 3 (actlib)"
+    spec["env"] = ONE_THREAD
     (kernel_dir / "kernel.json").write_text(json.dumps(spec, indent=1))
 
 
