@@ -212,6 +212,16 @@ class Sigmoid(Activation):
         the form above stays accurate to the smallest subnormal. At most 4 ULP in float64 (2.94
         measured; 4.3 without the kernel's correction of ``1 + e``), 1 ULP in float32 and float16.
 
+        ``backward`` multiplies by ``g`` and rounds once, which carries over the derivative's
+        error *relative* to its size, plus half an ULP: this one's reaches 3.95 units of
+        ``2**-53`` (twice its ULP error where the value sits just above a power of two), and
+        ``g`` times it 4.4 ULP (``x = 8.9515``, ``g = 15442``: 4.12). So in float64 ``backward``
+        multiplies by a more exact derivative (``Activation._gradient_for_backward``): the same
+        ``e / (1 + e)^2`` with ``(1 + e)^2`` carried exactly (Fast2Sum, Dekker's product) and the
+        division's remainder recovered, leaving ``exp``'s error and one rounding: within 2.12
+        units relative measured (2.00 on NumPy's baseline kernels), so ``backward`` stays within
+        2.61 ULP for any incoming gradient, at about 2.3 times this kernel's time.
+
         >>> Sigmoid().gradient([-40.0, 40.0])
         array([4.24835426e-18, 4.24835426e-18])
         """

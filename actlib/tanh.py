@@ -122,6 +122,13 @@ class Tanh(Activation):
         true value is about ``4 e^{-2|x|}``. At most 4 ULP in float64 (2.87 measured), 1 ULP in
         float32 and float16.
 
+        ``backward`` multiplies by ``g`` and rounds once, which carries over the derivative's
+        error *relative* to its size, plus half an ULP: this one's reaches 3.95 units of
+        ``2**-53``, and ``g`` times it 4.45 ULP. So in float64 ``backward`` multiplies by a more
+        exact derivative (``Activation._gradient_for_backward``, the sigmoid's kernel on
+        ``e = e^{-2|x|}``, times 4): within 2.11 units relative measured (1.99 on NumPy's
+        baseline kernels), so ``backward`` stays within 2.61 ULP for any incoming gradient.
+
         >>> Tanh().gradient([-20.0, 20.0])
         array([1.6993417e-17, 1.6993417e-17])
         """
