@@ -666,6 +666,132 @@ def assert_screen_bar(name, kind, dtype, n, seed=0):
 
 
 # ----------------------------------------------------------------------------------------------
+# The derivative backward multiplies by, and the incoming gradient that hurts it most.
+#
+# backward(x, g) rounds g d once, d the float64 derivative (Activation._gradient_for_backward).
+# Its error in ULP of |g| M (M = |f'(x)|, or the sum of the derivative's terms' magnitudes for one
+# that crosses zero) is up to rho + 1/2, where rho = |d - f'(x)| / (2**-53 M) is the derivative's
+# relative error: an ULP of |g| M is 2**-53 |g| M when |g| M sits just below a power of two,
+# whatever M's own place in its binade. So rho, not the derivative's ULP error, must stay below
+# 3.5 for backward's bar of 4. :func:`relative_screen_worst` screens rho where the activations bend
+# (long double chooses, mpmath measures); :func:`worst_backward_pair` takes the worst x found and
+# picks incoming gradients that put |g| M just below a power of two, where the product's own
+# rounding decides the last half ULP, and keeps the worst pair by mpmath.
+
+
+def _mp_unit(name):
+    """The unit ``M`` of ``name``'s derivative in mpmath: the terms' magnitudes, or ``|f'|``."""
+    if name in GRADIENT_MAGNITUDE:
+        return GRADIENT_MAGNITUDE[name]
+    exact = ELEMENTWISE[name][3]
+    return lambda t: abs(exact(t))
+
+
+def _ld_unit(name, x):
+    """``M`` in long double (see :func:`_mp_unit`)."""
+    if name in LONGDOUBLE_MAGNITUDE:
+        return LONGDOUBLE_MAGNITUDE[name](x)
+    return np.abs(LONGDOUBLE[name][1](x))
+
+
+def backward_derivative(name):
+    """The float64 derivative ``name``'s ``backward`` multiplies by (float64 in, float64 out)."""
+    return ACTIVATION_OBJECTS[name]._gradient_for_backward
+
+
+def relative_errors(name, x, d):
+    """``rho = |d - f'(x)| / (2**-53 M(x))`` for float64 derivative values ``d`` at float64
+    ``x``, in mpmath (float64 array)."""
+    exact, unit = ELEMENTWISE[name][3], _mp_unit(name)
+    with mp.workprec(256):
+        return np.array([float(abs(mp.mpf(float(di)) - exact(mp.mpf(float(xi))))
+                               / (unit(mp.mpf(float(xi))) * mp.mpf(2) ** -53))
+                         for xi, di in zip(x, d, strict=True)])
+
+
+class RelativeScreen(NamedTuple):
+    """What :func:`relative_screen_worst` found: the kept inputs, worst (by mpmath) first."""
+
+    x: np.ndarray
+    d: np.ndarray  # the derivative there
+    rho: np.ndarray  # its relative error, units of 2**-53 M, by mpmath: the figures to report
+    screened: np.ndarray  # the same by long double, which chose these inputs
+
+
+def relative_screen_worst(name, n, seed=3, keep=16, derivative=None):
+    """The ``keep`` float64 inputs of :func:`screen_inputs` where ``derivative`` (by default
+    the one ``backward`` uses) has the largest relative error ``rho``, measured again in mpmath."""
+    if not screen_available():
+        raise RuntimeError(SCREEN_UNAVAILABLE)
+    derivative = backward_derivative(name) if derivative is None else derivative
+    ld_exact = LONGDOUBLE[name][1]
+    x_kept, d_kept, r_kept = np.empty(0), np.empty(0), np.empty(0)
+    for x in screen_inputs(np.float64, n, seed):
+        d = np.asarray(derivative(x))
+        xl = x.astype(np.longdouble)
+        with np.errstate(under="ignore", invalid="ignore", divide="ignore"):
+            r = np.abs(d.astype(np.longdouble) - ld_exact(xl)) / (_ld_unit(name, xl) * 2.0**-53)
+        r = np.where(np.isnan(r), 0.0, r).astype(np.float64)  # 0 / 0 where d and M are 0
+        i = _largest(r, keep)
+        x_kept, d_kept = np.concatenate([x_kept, x[i]]), np.concatenate([d_kept, d[i]])
+        r_kept = np.concatenate([r_kept, r[i]])
+        i = _largest(r_kept, keep)
+        x_kept, d_kept, r_kept = x_kept[i], d_kept[i], r_kept[i]
+    rho = relative_errors(name, x_kept, d_kept)
+    order = np.argsort(-rho, kind="stable")
+    return RelativeScreen(x_kept[order], d_kept[order], rho[order], r_kept[order])
+
+
+class BackwardPair(NamedTuple):
+    """The worst ``(x, g)`` :func:`worst_backward_pair` found, float64."""
+
+    x: float
+    g: float
+    computed: float  # backward(x, g)
+    exact: object  # g f'(x), mpmath
+    scale: object  # |g| M(x), mpmath: the unit's base
+    err: float  # backward's error, ULP of |g| M(x)
+    rho: float  # the relative error at x of the derivative backward multiplies by
+
+    def __str__(self):
+        return (f"backward(x = {self.x!r}, g = {self.g!r}) = {self.computed!r}, exact "
+                f"{mp.nstr(self.exact, 20)}: {self.err:.3f} ULP (its derivative's relative "
+                f"error there: {self.rho:.3f} units of 2**-53)")
+
+
+def worst_backward_pair(name, x, tries=64, backward=None):
+    """The worst ``(x, g)`` for float64 ``backward``, ``x`` among the given inputs, by mpmath.
+
+    For each ``x`` the incoming gradients ``g = (2 - j 2**-24) / M(x)``, ``j = 1 .. tries``,
+    rounded: ``|g| M`` sits just below 2, where an ULP is relatively smallest, so the error of
+    the derivative counts in full (``rho`` ULP); the product's own rounding, different for each
+    ``j``, adds up to half an ULP more. Few ``x`` are meant: the worst of a screen or a band.
+    ``backward(x, g)`` is the activation's unless given (``lambda x, g: g * act.gradient(x)``
+    shows what the base class's product with ``gradient`` would do); ``rho`` is that of the
+    derivative ``backward`` uses.
+    """
+    act, exact, unit = ACTIVATION_OBJECTS[name], ELEMENTWISE[name][3], _mp_unit(name)
+    backward = act.backward if backward is None else backward
+    x = np.asarray(x, dtype=np.float64).reshape(-1)
+    rho = relative_errors(name, x, backward_derivative(name)(x))
+    best = None
+    j = np.arange(1, tries + 1)
+    for xi, ri in zip(x, rho, strict=True):
+        with mp.workprec(256):
+            fx, mx = exact(mp.mpf(float(xi))), unit(mp.mpf(float(xi)))
+            g = np.array([float((2 - mp.mpf(int(k)) * mp.mpf(2) ** -24) / mx) for k in j])
+            exact_g = np.array([mp.mpf(float(gi)) * fx for gi in g], dtype=object)
+            scale_g = np.array([mp.mpf(float(gi)) * mx for gi in g], dtype=object)
+        computed = np.asarray(backward(np.full(g.size, xi), g))
+        err = ulp_error(computed, exact_g, scale_g)
+        k = int(np.argmax(err))
+        if best is None or err[k] > best.err:
+            best = BackwardPair(float(xi), float(g[k]), float(computed[k]), exact_g[k],
+                                scale_g[k], float(err[k]), float(ri))
+    return best
+
+
+# ----------------------------------------------------------------------------------------------
 # Softmax
 
 
