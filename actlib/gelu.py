@@ -86,22 +86,40 @@ def _gelu_gradient_kernel(x, out, *bufs):
     _s._blend(pq, anchor, h, out)
 
 
+_NORMAL_RANGE = (-37.5, np.inf)  # f' is a normal float64 number here (below: subnormal)
 # Beyond this, exp(-t^2/2) times any float64 gradient is below the smallest subnormal: the tail
 # hook's t is clipped there (t^2 / 2 stays below 2048, where exp_split_exact applies).
 _HOOK_CLAMP = 60.0
 
 
-def _gelu_gradient_tail(x):
-    """``f'(x) = m 2^k`` for ``x`` below the normal range (``x < -37.5``), ``|m| <= 1``."""
-    t = np.minimum(-x, _HOOK_CLAMP)
+def _exact_tail(x, clamp):
+    """``(t, T, m, k)`` for ``x <= -2``: ``t = min(-x, clamp)``, ``T = T(t)`` (the tail piece) and
+    ``exp(-t^2/2) = m 2^k``, ``t^2`` carried exactly."""
+    t = np.minimum(-x, clamp)
     p, err = _s.exact_square(t)
     m, k = _s.exp_split_exact(-0.5 * p, -0.5 * err)
     tail = _c.PHI_TAIL
     w = 1.0 / (t * t)
     u = np.polyval(tail.p[::-1], w) / np.polyval(tail.q[::-1], w)
-    big_t = tail.anchor + (tail.anchor_lo - w * u)
-    m *= big_t / t - _s.INV_SQRT_2PI * t  # Phi(-t) - t phi(t) = exp(-t^2/2) (T/t - c t)
+    return t, tail.anchor + (tail.anchor_lo - w * u), m, k
+
+
+def _gelu_gradient_tail(x, clamp=_HOOK_CLAMP):
+    """``f'(x) = m 2^k`` for ``x`` below the normal range (``x < -37.5``), ``|m| <= 1``."""
+    t, big_t, m, k = _exact_tail(x, clamp)
+    # Phi(-t) - t phi(t) = exp(-t^2/2) (T/t - c t), c t carried exactly as in the kernel above
+    c_hi, c_lo = _c.PHI_TAIL.anchor, _c.PHI_TAIL.anchor_lo
+    th = np.empty_like(t)
+    _s._split_hi(t, th)
+    m *= (big_t / t - (c_hi * (t - th) + c_lo * t)) - c_hi * th
     mant, e = np.frexp(m)  # |mant| in [0.5, 1): g * mant cannot overflow
+    return mant, k + e
+
+
+def _gelu_tail(x, clamp):
+    """``f(x) = -t Phi(-t) = -exp(-t^2/2) T(t) = m 2^k`` for ``x <= -2``, ``|m| <= 1``."""
+    _, big_t, m, k = _exact_tail(x, clamp)
+    mant, e = np.frexp(-m * big_t)
     return mant, k + e
 
 
@@ -362,19 +380,70 @@ def _gelu_tanh_gradient_narrow_kernel(x, out, xc, v, e, h, d):
     np.add(h, v, out=out)
 
 
-def _gelu_tanh_gradient_tail(x):
-    """``f'(x) = m 2^k`` for ``x`` below the normal range (``x < -21``), ``|m| <= 1``."""
-    xc = np.maximum(x, -_TANH_HOOK_CLAMP)
+def _tanh_tail(x, clamp):
+    """``(xc, vh, vl, m, k)`` for ``x <= -21``: ``xc = max(x, -clamp)``, ``v = vh + vl`` at
+    ``xc`` and ``e^v = m 2^k``, which is ``sigma(v)`` here (``1 + e^v`` is 1)."""
+    xc = np.maximum(x, -clamp)
     bufs = [np.empty_like(xc) for _ in range(7)]
     xh, xl, xh2, vh, vl, b, tmp = bufs
     vh, vl = _tanh_argument(xc, xh, xl, xh2, vh, vl, b, tmp)
-    m, k = _s.exp_split_exact(vh, vl)  # e^v; sigma(v) = e^v / (1 + e^v) and 1 + e^v = 1 here
+    return (xc, vh, vl, *_s.exp_split_exact(vh, vl))
+
+
+def _gelu_tanh_tail(x, clamp):
+    """``f(x) = x e^v = m 2^k`` for ``x <= -21``, ``|m| <= 1``."""
+    xc, _, _, m, k = _tanh_tail(x, clamp)
+    mant, e = np.frexp(xc * m)
+    return mant, k + e
+
+
+def _gelu_tanh_gradient_tail(x, clamp=_TANH_HOOK_CLAMP):
+    """``f'(x) = m 2^k`` for ``x`` below the normal range (``x < -21``), ``|m| <= 1``."""
+    xc, vh, vl, m, k = _tanh_tail(x, clamp)
     # f' = e^v (1 + x v'), 1 + x v' = 1 + 3 v - 2 K1 x rounded once (3 vh = s3 + e3 exactly)
     s3 = 2.0 * vh + vh
     e3 = vh - (s3 - 2.0 * vh)
     m *= s3 + ((e3 + 3.0 * vl) + (1.0 - 2.0 * _c.K1_HI * xc))
     mant, e = np.frexp(m)
     return mant, k + e
+
+
+# ---------------------------------------------------------------------------------------------
+# For GEGLU (actlib.glu), whose products have up to two large factors (b g, up to 2^2048): GELU
+# and its derivative as m 2^k where they are subnormal or 0 in float64. The clamps put the
+# values below 2^-3200 there: times any two float64 numbers, below the smallest subnormal.
+_SCALED_CLAMP = 68.0
+_TANH_SCALED_CLAMP = 33.0
+
+
+def _scale_tails(x, v, approximate="none", derivative=False):
+    """GELU (``derivative``: its derivative) of the float64 array ``x``, given as ``v`` (a new
+    float64 array, which this modifies), as ``(v, k)``, value ``v 2^k``: ``k`` is 0, except
+    where the value is subnormal or 0 in float64, and ``v`` (``|v|`` in [0.5, 1)) keeps its
+    significant bits: in the far left tail (``x`` below -37.5 for the exact form, -21 for the
+    tanh form) and, for GELU itself, near 0 (``|x| < 2^-900``, where GELU is ``x / 2`` to
+    2^-900 of itself).
+
+    >>> x = np.array([-40.0, 1.0])
+    >>> v, k = _scale_tails(x, gelu(x))
+    >>> print(f"{np.ldexp(v * 1e300, k)[0]:.6e}")  # gelu(-40) is 0 in float64
+    -1.462357e-48
+    """
+    k = np.zeros(v.shape, np.int64)
+    tanh = approximate == "tanh"
+    tail = (x < (_TANH_NORMAL_RANGE[0] if tanh else _NORMAL_RANGE[0])) & (x > -np.inf)
+    if tail.any():
+        if derivative:
+            fn = _gelu_tanh_gradient_tail if tanh else _gelu_gradient_tail
+        else:
+            fn = _gelu_tanh_tail if tanh else _gelu_tail
+        v[tail], k[tail] = fn(x[tail], _TANH_SCALED_CLAMP if tanh else _SCALED_CLAMP)
+    if not derivative:
+        tiny = np.abs(x) < 2.0**-900
+        if tiny.any():
+            v[tiny], e = np.frexp(x[tiny])
+            k[tiny] = e - 1  # x / 2, exactly
+    return v, k
 
 
 # ---------------------------------------------------------------------------------------------
@@ -460,7 +529,7 @@ class GELU(Activation):
         self.approximate = _check_approximate(approximate, "GELU")
         # where f' is a normal float64 number; below, _gradient_tail gives it as m 2^k
         self.normal_gradient_range = (
-            (-37.5, np.inf) if self.approximate == "none" else _TANH_NORMAL_RANGE
+            _NORMAL_RANGE if self.approximate == "none" else _TANH_NORMAL_RANGE
         )
 
     def _params(self):

@@ -53,6 +53,7 @@ from functools import partial
 import numpy as np
 
 import actlib
+from actlib.elu import SELU_ALPHA, SELU_SCALE
 
 SLOPE = 0.01  # leaky_relu: actlib's (and PyTorch's) default, used for both sides
 FLOAT32_BAR = 3.0
@@ -92,9 +93,87 @@ def seed_tanh_gradient(x):
     return 1 - np.power(seed_tanh(x), 2)
 
 
+# The hard activations' naive forms: np.clip and np.where, as most code writes them.
+def naive_relu6(x):
+    return np.clip(x, 0, 6)
+
+
+def naive_relu6_gradient(x):
+    return np.where((x > 0) & (x < 6), 1.0, 0.0)
+
+
+def naive_hard_tanh(x):
+    return np.clip(x, -1, 1)
+
+
+def naive_hard_tanh_gradient(x):
+    return np.where((x > -1) & (x < 1), 1.0, 0.0)
+
+
+def naive_hard_sigmoid(x):
+    return np.clip(x / 6 + 0.5, 0, 1)
+
+
+def naive_hard_sigmoid_gradient(x):
+    return np.where((x > -3) & (x < 3), 1 / 6, 0.0)
+
+
+def naive_hard_swish(x):
+    return x * np.clip(x / 6 + 0.5, 0, 1)
+
+
+def naive_hard_swish_gradient(x):
+    return np.where(x < -3, 0.0, np.where(x > 3, 1.0, x / 3 + 0.5))
+
+
+def naive_prelu(x, w=0.25):
+    return np.where(x > 0, x, w * x)
+
+
+def naive_prelu_gradient(x, w=0.25):
+    return np.where(x > 0, 1.0, w)
+
+
+def naive_prelu_weight_gradient(x, g):
+    return np.sum(np.where(x > 0, 0.0, g * x))
+
+
+def naive_glu(x):
+    a, b = np.split(x, 2, axis=-1)
+    return a * (1 / (1 + np.exp(-b)))
+
+
+def naive_glu_backward(x, g):
+    a, b = np.split(x, 2, axis=-1)
+    s = 1 / (1 + np.exp(-b))
+    return np.concatenate([g * s, g * a * s * (1 - s)], axis=-1)
+
+
+def naive_swiglu(x):
+    a, b = np.split(x, 2, axis=-1)
+    return a / (1 + np.exp(-a)) * b
+
+
+def naive_swiglu_backward(x, g):
+    a, b = np.split(x, 2, axis=-1)
+    s = 1 / (1 + np.exp(-a))
+    return np.concatenate([g * b * s * (1 + a * (1 - s)), g * a * s], axis=-1)
+
+
 def seed_softmax(x):
     e_x = np.exp(x - np.max(x, axis=-1, keepdims=True))
     return e_x / np.sum(e_x, axis=-1, keepdims=True)
+
+
+def naive_log_softmax(x):
+    """The textbook stable log-softmax: the max shift, then log-sum-exp."""
+    z = x - np.max(x, axis=-1, keepdims=True)
+    return z - np.log(np.sum(np.exp(z), axis=-1, keepdims=True))
+
+
+def naive_log_softmax_backward(x, g):
+    """The textbook VJP of log-softmax, ``g - softmax(x) * sum(g)``."""
+    return g - seed_softmax(x) * np.sum(g, axis=-1, keepdims=True)
 
 
 def seed_softmax_backward(x, g):
@@ -109,6 +188,24 @@ def naive_softmax_backward(x, g):
     on the seed's softmax: the naive formula the backward pass is judged against."""
     p = seed_softmax(x)
     return p * (g - np.sum(g * p, axis=-1, keepdims=True))
+
+
+def naive_silu(x):
+    return x / (1 + np.exp(-x))
+
+
+def naive_silu_gradient(x):
+    s = 1 / (1 + np.exp(-x))
+    return s * (1 + x * (1 - s))  # PyTorch's silu_backward
+
+
+def naive_mish(x):
+    return x * np.tanh(np.log1p(np.exp(x)))
+
+
+def naive_mish_gradient(x):
+    t = np.tanh(np.log1p(np.exp(x)))
+    return t + x * (1 / (1 + np.exp(-x))) * (1 - t * t)  # PyTorch's mish_backward
 
 
 # GELU. The exact form's naive formula needs erf, which NumPy lacks: SciPy's, for the benchmark
@@ -157,6 +254,8 @@ ELEMENTWISE = {
     # the forward keeps one refinement step (2.5 -> 1.76 ULP) and may take 2x
     "sigmoid": (actlib.Sigmoid(), seed_sigmoid, seed_sigmoid_gradient, (2.0, 1.5)),
     "tanh": (actlib.Tanh(), seed_tanh, seed_tanh_gradient, (1.5, 1.5)),
+    "silu": (actlib.SiLU(), naive_silu, naive_silu_gradient, (2.0, 2.0)),
+    "mish": (actlib.Mish(), naive_mish, naive_mish_gradient, (2.0, 2.0)),
     "gelu_tanh": (actlib.GELU(approximate="tanh"), naive_gelu_tanh, naive_gelu_tanh_gradient,
                   (2.0, 2.0)),
 }
@@ -165,6 +264,117 @@ if scipy_erf is not None:
 # For information: (name, actlib object, naive forward, naive derivative, note)
 INFO = [("gelu_tanh", actlib.GELU(approximate="tanh"), naive_gelu_tanh_mul,
          naive_gelu_tanh_gradient_mul, "naive with x * x * x, not x**3")]
+# the hard activations and PReLU, against their np.clip / np.where forms
+ELEMENTWISE |= {
+    "relu6": (actlib.ReLU6(), naive_relu6, naive_relu6_gradient, (1.5, 1.5)),
+    "hard_tanh": (actlib.Hardtanh(), naive_hard_tanh, naive_hard_tanh_gradient, (1.5, 1.5)),
+    "hard_sigmoid": (actlib.Hardsigmoid(), naive_hard_sigmoid, naive_hard_sigmoid_gradient,
+                     (1.5, 1.5)),
+    "hard_swish": (actlib.Hardswish(), naive_hard_swish, naive_hard_swish_gradient, (1.5, 1.5)),
+    "prelu": (actlib.PReLU(), naive_prelu, naive_prelu_gradient, (1.5, 1.5)),
+}
+# gated units: (actlib object, naive forward, naive backward); float64 bar 2.0 (transcendental)
+GATED = {
+    "glu": (actlib.GLU(), naive_glu, naive_glu_backward),
+    "swiglu": (actlib.SwiGLU(), naive_swiglu, naive_swiglu_backward),
+}
+
+
+def naive_geglu_parts(gelu, gradient):
+    def forward(x):
+        a, b = np.split(x, 2, axis=-1)
+        return gelu(a) * b
+
+    def backward(x, g):
+        a, b = np.split(x, 2, axis=-1)
+        return np.concatenate([g * b * gradient(a), g * gelu(a)], axis=-1)
+
+    return forward, backward
+
+
+GATED["geglu_tanh"] = (actlib.GEGLU(approximate="tanh"),
+                       *naive_geglu_parts(naive_gelu_tanh, naive_gelu_tanh_gradient))
+if scipy_erf is not None:
+    GATED["geglu"] = (actlib.GEGLU(), *naive_geglu_parts(naive_gelu, naive_gelu_gradient))
+
+
+# The ELU and softplus families (notebooks 06, 07): the textbook formulas, np.where and all.
+def naive_elu(x, alpha=1.0):
+    return np.where(x > 0, x, alpha * (np.exp(x) - 1))
+
+
+def naive_elu_gradient(x, alpha=1.0):
+    return np.where(x > 0, 1.0, alpha * np.exp(x))
+
+
+def naive_selu(x):
+    return SELU_SCALE * naive_elu(x, SELU_ALPHA)
+
+
+def naive_selu_gradient(x):
+    return SELU_SCALE * naive_elu_gradient(x, SELU_ALPHA)
+
+
+def naive_celu(x, alpha=1.0):
+    return np.where(x > 0, x, alpha * (np.exp(x / alpha) - 1))
+
+
+def naive_celu_gradient(x, alpha=1.0):
+    return np.where(x > 0, 1.0, np.exp(x / alpha))
+
+
+def naive_softplus(x, beta=1.0):
+    return np.log(1 + np.exp(beta * x)) / beta
+
+
+def naive_softplus_gradient(x, beta=1.0):
+    return 1 / (1 + np.exp(-beta * x))
+
+
+def naive_log_sigmoid(x):
+    return np.log(seed_sigmoid(x))
+
+
+def naive_log_sigmoid_gradient(x):
+    return 1 - seed_sigmoid(x)
+
+
+def naive_softsign(x):
+    return x / (1 + np.abs(x))
+
+
+def naive_softsign_gradient(x):
+    return 1 / (1 + np.abs(x)) ** 2
+
+
+# transcendental beyond the blog post: 2.0x in float64
+ELEMENTWISE.update({
+    "elu": (actlib.ELU(), naive_elu, naive_elu_gradient, (2.0, 2.0)),
+    "selu": (actlib.SELU(), naive_selu, naive_selu_gradient, (2.0, 2.0)),
+    "celu": (actlib.CELU(), naive_celu, naive_celu_gradient, (2.0, 2.0)),
+    "softplus": (actlib.Softplus(), naive_softplus, naive_softplus_gradient, (2.0, 2.0)),
+    "log_sigmoid": (actlib.LogSigmoid(), naive_log_sigmoid, naive_log_sigmoid_gradient,
+                    (2.0, 2.0)),
+    "softsign": (actlib.Softsign(), naive_softsign, naive_softsign_gradient, (2.0, 2.0)),
+})
+CELU_ALPHA, SOFTPLUS_BETA = 0.3, 10.0  # the information rows: a scale that is not a power of two
+
+
+def scaled_exp_cases(x):
+    """For information (no bar): CELU and softplus at a scale that is not a power of two. Their
+    float64 paths then reduce the exponential's argument in x's units (actlib/_scaled_exp.py),
+    about 15 passes more, to keep e^(x/alpha) and e^(beta x) exact where the naive formula errs
+    by hundreds of ULP."""
+    rows = [
+        ("celu", actlib.CELU(CELU_ALPHA), partial(naive_celu, alpha=CELU_ALPHA),
+         partial(naive_celu_gradient, alpha=CELU_ALPHA), f"alpha={CELU_ALPHA}"),
+        ("softplus", actlib.Softplus(SOFTPLUS_BETA), partial(naive_softplus, beta=SOFTPLUS_BETA),
+         partial(naive_softplus_gradient, beta=SOFTPLUS_BETA), f"beta={SOFTPLUS_BETA:g}"),
+    ]
+    for name, act, naive, naive_gradient, note in rows:
+        yield name, "forward", x.dtype, partial(naive, x), partial(act, x), note, None
+        yield (name, "gradient", x.dtype, partial(naive_gradient, x), partial(act.gradient, x),
+               note, None)
 
 
 def causal_mask(s, fill):
@@ -188,6 +398,18 @@ def cases(n, rng):
             yield name, "forward", x.dtype, partial(naive, x), partial(act, x), note, None
             yield (name, "gradient", x.dtype, partial(naive_gradient, x),
                    partial(act.gradient, x), note, None)
+        yield from scaled_exp_cases(x)
+        g = rng.standard_normal(n).astype(dtype)
+        yield ("prelu", "weight_grad", x.dtype, partial(naive_prelu_weight_gradient, x, g),
+               partial(actlib.PReLU().weight_gradient, x, g), "exact sum vs np.sum", None)
+        # gated units: n inputs (rows of two halves), n/2 outputs
+        xg = x.reshape(side, -1) if x.size % (2 * side) == 0 else x[: 2 * (n // 2)].reshape(-1, 2)
+        gg = rng.standard_normal(xg.shape[:-1] + (xg.shape[-1] // 2,)).astype(dtype)
+        bar = 2.0 if dtype == np.float64 else FLOAT32_BAR
+        for name, (act, naive, naive_backward) in GATED.items():
+            yield name, "forward", x.dtype, partial(naive, xg), partial(act, xg), "", bar
+            yield (name, "backward", x.dtype, partial(naive_backward, xg, gg),
+                   partial(act.backward, xg, gg), "", bar)
         s = (rng.standard_normal((side, side)) * 4.0).astype(dtype)
         g = rng.standard_normal((side, side)).astype(dtype)
         act = actlib.Softmax()
@@ -202,6 +424,12 @@ def cases(n, rng):
                    partial(act.backward, m, g), f"{batch} causally masked with {fill:g}", bar)
         yield ("softmax", "backward", s.dtype, partial(seed_softmax_backward, s, g),
                partial(act.backward, s, g), f"{batch}; vs the seed's g*p*(1-p), no VJP", None)
+        act = actlib.LogSoftmax()
+        bar = 2.0 if dtype == np.float64 else FLOAT32_BAR
+        yield ("log_softmax", "forward", s.dtype, partial(naive_log_softmax, s), partial(act, s),
+               f"{batch}; naive = z - log(sum(exp(z)))", bar)
+        yield ("log_softmax", "backward", s.dtype, partial(naive_log_softmax_backward, s, g),
+               partial(act.backward, s, g), f"{batch}; naive = g - p*sum(g)", bar)
 
 
 def calibrate(thunk, min_seconds):

@@ -166,3 +166,46 @@ SCREEN = 2**13
 @pytest.mark.parametrize("name", ["gelu", "gelu_tanh"])
 def test_dense_screen_within_the_bars(name, dtype, kind):
     assert_screen_bar_mpmath(name, kind, dtype, n=SCREEN)
+
+
+# GELU and its derivative as m 2^k where they are subnormal or 0 in float64 (for GEGLU, whose
+# products have up to two large factors): the far left tails, and GELU near 0 (x / 2). Measured
+# in units of 2^-53 relative to |m| in [0.5, 1), the ULP of m: within 2.5, so that the products
+# rounded from m stay within the bars. (approximate, derivative, low, high)
+SCALED = [("none", False, -68.0, -37.5), ("none", True, -68.0, -37.5),
+          ("tanh", False, -33.0, -21.0), ("tanh", True, -33.0, -21.0)]
+
+
+@pytest.mark.parametrize("approximate, derivative, low, high", SCALED)
+def test_scaled_tails_keep_their_bits(approximate, derivative, low, high):
+    from actlib.gelu import _scale_tails
+
+    rng = np.random.default_rng(12)
+    x = np.concatenate([rng.uniform(low, high, 300), [low, np.nextafter(high, -np.inf)]])
+    if not derivative:
+        with np.errstate(under="ignore"):  # the test's own subnormals
+            tiny = np.ldexp(rng.uniform(1, 2, 20), rng.integers(-1074, -900, 20))
+        x = np.concatenate([x, tiny * rng.choice([-1, 1], 20)])
+    act = FORMS[approximate]
+    v, k = _scale_tails(x, act.gradient(x) if derivative else actlib.gelu(x, approximate),
+                        approximate, derivative)
+    fn = ELEMENTWISE[NAMES[approximate]][3 if derivative else 2]
+    with mpmath.workprec(200):
+        exact = [fn(mpmath.mpf(float(t))) for t in x]
+        err = [float(abs(mpmath.ldexp(float(m), int(e)) - ex) / abs(ex)) * abs(float(m)) * 2**53
+               for m, e, ex in zip(v, k, exact, strict=True)]
+    assert ((np.abs(v) >= 0.5) & (np.abs(v) < 1)).all()
+    assert max(err) <= 2.5, (x[np.argmax(err)], max(err))
+    # beyond the clamp the value is below 2^-3200: times any two floats, below the subnormals
+    far = np.array([low - 1.0, low - 1e6, -np.finfo(np.float64).max])
+    v, k = _scale_tails(far, act.gradient(far) if derivative else actlib.gelu(far, approximate),
+                        approximate, derivative)
+    assert (v < 0).all() and (k < -3200).all()  # GELU and GELU' are negative there
+
+
+def test_backward_keeps_its_bits_across_the_tail_hook():
+    # g f'(x) with f'(x) subnormal or 0 and the product normal, on a dense band of the hook
+    x = np.random.default_rng(5).uniform(-53.0, -37.5, 200)
+    g = np.full_like(x, 1e308)
+    exact = reference(lambda t: mpmath.mpf(1e308) * ELEMENTWISE["gelu"][3](t), x)
+    assert ulp_error(EXACT.backward(x, g), exact).max() <= 4
