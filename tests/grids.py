@@ -61,6 +61,13 @@ ELU_ALPHAS = (0.5, 2.0)
 CELU_ALPHAS = (0.5, 2.0, 0.3)
 SOFTPLUS_BETAS = (0.5, 10.0)
 _EXP_SCALES = sorted({a for a in CELU_ALPHAS} | {1 / b for b in SOFTPLUS_BETAS} - {0.5})
+# GELU: where x Phi(x) and its derivative go subnormal and then round to 0 (x = -37.5 to -38.7 in
+# float64, -13 to -14.3 in float32), the same for the tanh form (x = -21 to -21.7, -10 to -10.7);
+# the derivative's zero (-0.7518) and the edges of actlib.special's pieces (0.5 and 2).
+_GELU_BANDS = {np.float32: ((-14.5, -12.5), (-11.0, -9.5), (-0.8, -0.7), (0.45, 0.55),
+                            (-0.55, -0.45), (1.95, 2.05), (-2.05, -1.95)),
+               np.float64: ((-39.0, -37.0), (-22.0, -20.5), (-0.8, -0.7), (0.45, 0.55),
+                            (-0.55, -0.45), (1.95, 2.05), (-2.05, -1.95))}
 
 
 def binade_grid(dtype, mantissas, seed):
@@ -151,6 +158,8 @@ def elementwise_grid(dtype):
         parts.append(_band(rng, -1.6, -0.9, 400, dtype))
         for centre in (_XEXP_TINY[dtype], _XEXP_SUB[dtype]):
             parts.append(-_band(rng, centre - 3, centre + 3, 400, dtype))
+        gelu_rng = np.random.default_rng(2025)  # its own seed: the bands above stay as they were
+        parts += [_band(gelu_rng, lo, hi, 300, dtype) for lo, hi in _GELU_BANDS[dtype]]
         x = np.concatenate(parts)
     # np.unique sorts and keeps one of +0 / -0, so put -0 back. NaN is added after it: numpy 2.4's
     # unique turns float16's quiet NaN into a signalling one (0x7c01), which is not an input we
@@ -265,12 +274,73 @@ def _mp_hard_swish_grad(t):  # PyTorch's hardswish_backward: the middle piece on
     if t < -3:
         return mp.mpf(0)
     return (2 * t + 3) / 6 if t <= 3 else mp.mpf(1)
+def _mp_ncdf(t):
+    return mp.erfc(-t / mp.sqrt(2)) / 2  # the standard normal CDF Phi
+
+
+# GELU. Beyond |x| = 1e4 (mpmath's erfc fails near 1e308) Phi(x) is within 10^-(2e7) of 0 or 1,
+# far below any float: 1 for x > 0, and for x < 0 its asymptote phi(x) / |x|, tiny but not 0
+# (so that a product with an infinite factor, as in GEGLU, has its sign and is not NaN).
+_GELU_BIG = 10**4
+
+
+def _mp_gelu(t):
+    if abs(t) > _GELU_BIG:
+        return t if t > 0 else -mp.npdf(t)
+    return t * _mp_ncdf(t)
+
+
+def _mp_gelu_parts(t):
+    """Phi(x) and x phi(x): GELU'(x) is their sum."""
+    if abs(t) > _GELU_BIG:
+        if t > 0 or mp.isinf(t):
+            return (mp.mpf(1) if t > 0 else mp.mpf(0)), mp.mpf(0)
+        return mp.npdf(t) / -t, t * mp.npdf(t)
+    return _mp_ncdf(t), t * mp.npdf(t)
+
+
+# GELU's tanh form, x sigma(2u) = x (1 + tanh u) / 2, u = sqrt(2/pi) (x + 0.044715 x^3), the
+# constant the exact decimal. Beyond |x| = 100, sigma(2u) is within e^(-1e5) of 1 or 0.
+_GELU_TANH_C = "0.044715"  # a string: made an mpf at the working precision, not at 53 bits
+_GELU_TANH_BIG = 100
+
+
+def _mp_two_u(t):
+    return 2 * mp.sqrt(2 / mp.pi) * (t + mp.mpf(_GELU_TANH_C) * t**3)
+
+
+def _mp_gelu_tanh(t):
+    if abs(t) > _GELU_TANH_BIG:  # for x < 0, sigma(2u) = e^(2u) to within e^(-1e5) relative
+        return t if t > 0 else (mp.mpf(0) if mp.isinf(t) else t * mp.exp(_mp_two_u(t)))
+    return t / (1 + mp.exp(-_mp_two_u(t)))  # (1 + tanh u) / 2 = sigma(2u), without cancelling
+
+
+def _mp_gelu_tanh_parts(t):
+    """sigma(2u) and x sigma(2u) (1 - sigma(2u)) 2u'(x): the derivative is their sum."""
+    if abs(t) > _GELU_TANH_BIG and (t > 0 or mp.isinf(t)):
+        return (mp.mpf(1) if t > 0 else mp.mpf(0)), mp.mpf(0)
+    v = _mp_two_u(t)
+    if t < -_GELU_TANH_BIG:  # sigma(v) = e^v, 1 - sigma(v) = 1, to within e^(-1e5) relative
+        s = mp.exp(v)
+        return s, t * s * 2 * mp.sqrt(2 / mp.pi) * (1 + 3 * mp.mpf(_GELU_TANH_C) * t**2)
+    s, s_neg = 1 / (1 + mp.exp(-v)), 1 / (1 + mp.exp(v))  # sigma(v), 1 - sigma(v)
+    dv = 2 * mp.sqrt(2 / mp.pi) * (1 + 3 * mp.mpf(_GELU_TANH_C) * t**2)
+    return s, t * s * s_neg * dv
+
+
+def _sum_of(terms):
+    return lambda t: mp.fsum(terms(t))
+
+
+def _magnitude_of(terms):
+    return lambda t: mp.fsum(abs(v) for v in terms(t))
 
 
 _LEAKY = actlib.LeakyReLU()
 _SLOPE = _LEAKY.negative_slope
 _PRELU = actlib.PReLU(init=0.1)  # a slope no float16/32 holds exactly, unlike PyTorch's 0.25
 _PRELU_SLOPE = float(_PRELU.weight[0])
+_GELU_TANH = actlib.GELU(approximate="tanh")
 
 # name: (forward, derivative, exact forward, exact derivative)
 ELEMENTWISE = {
@@ -294,6 +364,10 @@ ELEMENTWISE = {
                      _nan_or(_mp_hard_sigmoid), _nan_or(_mp_hard_sigmoid_grad)),
     "hard_swish": (actlib.hard_swish, actlib.Hardswish().gradient,
                    _nan_or(_mp_hard_swish), _nan_or(_mp_hard_swish_grad)),
+    "gelu": (actlib.gelu, actlib.GELU().gradient, _nan_or(_mp_gelu),
+             _nan_or(_sum_of(_mp_gelu_parts))),
+    "gelu_tanh": (_GELU_TANH, _GELU_TANH.gradient, _nan_or(_mp_gelu_tanh),
+                  _nan_or(_sum_of(_mp_gelu_tanh_parts))),
 }
 KINDS = ("forward", "gradient")
 # For a derivative that is a sum of terms and crosses zero (SiLU, GELU, Mish): name -> the sum
@@ -302,12 +376,15 @@ KINDS = ("forward", "gradient")
 GRADIENT_MAGNITUDE = {
     "silu": _nan_or(_mp_magnitude(_mp_silu_terms)),  # s + |t| s (1 - s)
     "mish": _nan_or(_mp_magnitude(_mp_mish_terms)),  # tanh(sp) + |t| sech^2(sp) sigma(t)
+    "gelu": _nan_or(_magnitude_of(_mp_gelu_parts)),  # Phi(t) + |t| phi(t)
+    "gelu_tanh": _nan_or(_magnitude_of(_mp_gelu_tanh_parts)),
 }
 ACTIVATION_OBJECTS = {"relu": actlib.ReLU(), "leaky_relu": _LEAKY, "sigmoid": actlib.Sigmoid(),
                       "tanh": actlib.Tanh()}
 ACTIVATION_OBJECTS |= {"prelu": _PRELU, "relu6": actlib.ReLU6(), "hard_tanh": actlib.Hardtanh(),
                        "hard_sigmoid": actlib.Hardsigmoid(), "hard_swish": actlib.Hardswish()}
 ACTIVATION_OBJECTS |= {"silu": actlib.SiLU(), "mish": actlib.Mish()}
+ACTIVATION_OBJECTS |= {"gelu": actlib.GELU(), "gelu_tanh": _GELU_TANH}
 
 
 # The exponential linear units and the softplus family (notebooks 06 and 07), from their
@@ -663,6 +740,32 @@ def assert_screen_bar(name, kind, dtype, n, seed=0):
     )
     # the long-double screen and mpmath agree where it looked (they differ by ~1e-3 ULP)
     assert np.max(np.abs(s.screened - s.err)) <= 0.01
+
+
+def screen_worst_mpmath(name, kind, dtype, n, seed=0, keep=64):
+    """Like :func:`screen_worst` for an activation without a long-double reference (GELU: a
+    long double's 64 bits are not enough for ``exp(-x^2/2)`` or ``e^{2u}`` far out): ``n``
+    inputs of :func:`screen_inputs` measured against mpmath directly, all of them, so ``n`` is
+    tens of thousands rather than millions. Returns the ``keep`` worst as a :class:`Screen`."""
+    k = KINDS.index(kind)
+    x = np.concatenate(list(screen_inputs(dtype, n, seed)))
+    y = np.asarray(ELEMENTWISE[name][k](x))
+    exact = reference(ELEMENTWISE[name][2 + k], x)
+    scaled = kind == "gradient" and name in GRADIENT_MAGNITUDE
+    err = ulp_error(y, exact, reference(GRADIENT_MAGNITUDE[name], x) if scaled else None)
+    order = np.argsort(-err, kind="stable")[:keep]
+    return Screen(x[order], y[order], exact[order], err[order], err[order])
+
+
+def assert_screen_bar_mpmath(name, kind, dtype, n, seed=0):
+    """Assert the accuracy rule's bar on :func:`screen_worst_mpmath`'s inputs."""
+    s = screen_worst_mpmath(name, kind, dtype, n, seed)
+    bar = BARS[dtype][KINDS.index(kind)]
+    assert s.err[0] <= bar, (
+        f"{name} {kind} {np.dtype(dtype).name}, mpmath screen of {n} inputs (seed {seed}): "
+        f"{(s.err > bar).sum()} of the {s.x.size} worst above {bar} ULP; "
+        + worst_case(s.x, s.computed, s.exact, s.err)
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1317,15 +1420,11 @@ def _mp_swiglu_db(a, b):
 
 def _mp_gelu_terms(t, approximate):
     """``gelu'(t)`` as its two terms (``Phi(t)``, ``t phi(t)``; for the tanh approximation
-    ``(1 + T) / 2`` and ``t (1 - T**2) u' / 2``), and ``gelu(t)``, with the limits at +-inf."""
-    if mp.isinf(t):
-        return ((mp.mpf(1) if t > 0 else mp.mpf(0)), mp.mpf(0)), (t if t > 0 else mp.mpf(0))
+    ``sigma(2u)`` and ``t sigma(2u) sigma(-2u) 2u'``), and ``gelu(t)``, with the limits at +-inf:
+    the elementwise references above (guarded where mpmath's erfc fails, near 1e308)."""
     if approximate == "none":
-        cdf = mp.erfc(-t / mp.sqrt(2)) / 2
-        return (cdf, t * mp.exp(-t * t / 2) / mp.sqrt(2 * mp.pi)), t * cdf
-    k, c = mp.sqrt(2 / mp.pi), mp.mpf("0.044715")
-    th = mp.tanh(k * (t + c * t**3))
-    return ((1 + th) / 2, t * (1 - th**2) * k * (1 + 3 * c * t * t) / 2), t * (1 + th) / 2
+        return _mp_gelu_parts(t), _mp_gelu(t)
+    return _mp_gelu_tanh_parts(t), _mp_gelu_tanh(t)
 
 
 def _mp_geglu(approximate):
