@@ -32,6 +32,7 @@ def _exp_linear_kernel(scale, neg, x, out, t, u):
     if neg != 1.0:
         t *= neg
     np.clip(x, 0.0, np.inf, out=u)  # max(x, 0), NaN at NaN; faster than np.maximum(x, 0.0)
+    u += 0.0  # -0 -> +0: np.clip gives the bound at x = -0 before NumPy 2.1, x after (numpy#26280)
     if scale != 1.0:
         u *= scale  # SELU: lambda * x, +inf past the float maximum (the caller ignores it)
     np.add(u, t, out=out)
@@ -249,6 +250,7 @@ def _celu_kernel(alpha, inv, small, x, out, t, u):
     np.expm1(t, out=t)
     t *= alpha
     np.clip(x, 0.0, np.inf, out=u)
+    u += 0.0  # +0 at x = -0, as in _exp_linear_kernel
     np.add(u, t, out=out)
     if small is not None and np.fmin.reduce(np.abs(x, out=u)) < small:
         # alpha > 4: where x / alpha is subnormal its rounding, scaled back by alpha, would cost

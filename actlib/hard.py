@@ -51,9 +51,15 @@ def _clip(x, lo, hi):
     value: rounding is monotonic, so no float lies strictly between a bound and its rounding.
     """
     out = np.empty_like(x)  # out= keeps a 0-d input an array
+    lo, hi = _bound(lo, x.dtype), _bound(hi, x.dtype)
     # np.clip with both bounds is one pass (0.8 ns per element here); np.maximum and np.minimum
     # take about twice as long each.
-    return np.clip(x, _bound(lo, x.dtype), _bound(hi, x.dtype), out=out)
+    np.clip(x, lo, hi, out=out)
+    if lo == 0 or hi == 0:
+        # A zero at a zero bound is +0, as relu's: np.clip returns the bound there before
+        # NumPy 2.1 and x after (numpy#26280), so -0 would come out as either.
+        out += 0
+    return out
 
 
 def _inside(x, lo, hi):

@@ -31,6 +31,20 @@ def test_limits_and_nan(dtype, alpha):
         [0, LAMBDA_ALPHA, LAMBDA_ALPHA, SELU_SCALE, np.nan], dtype))
 
 
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("alpha", [1.0, 0.5, -2.0, 0.0])
+def test_both_zeros_give_plus_zero_on_every_numpy(dtype, alpha):
+    # np.clip(-0.0, 0.0, inf) is +0 before NumPy 2.1 and -0 after (numpy#26280); the kernels
+    # must not let that through.
+    x = np.array([-0.0, 0.0], dtype=dtype)
+    results = [actlib.elu(x, alpha), actlib.selu(x)]
+    if alpha > 0:
+        results.append(actlib.celu(x, alpha))
+    for y in results:
+        np.testing.assert_array_equal(y, [0.0, 0.0])
+        assert not np.signbit(y).any()
+
+
 def test_expm1_near_zero_where_exp_minus_one_cancels():
     x = np.array([-1e-20, -1e-10, -3e-9])
     exact = reference(ELEMENTWISE["elu"][2], x)

@@ -82,6 +82,16 @@ def test_limits_and_nan(dtype):
         np.testing.assert_array_equal(ACTS[name].gradient(x), np.array(values, dtype))
 
 
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_signed_zeros_on_every_numpy(dtype):
+    # np.clip returns the bound at a tie before NumPy 2.1 and x after (numpy#26280): at a zero
+    # bound actlib's result is +0 either way (as relu's); between nonzero bounds a zero is kept.
+    z = np.array([-0.0, 0.0], dtype)
+    for y in (actlib.relu6(z), actlib.hard_tanh(z, 0.0, 1.0), actlib.hard_tanh(z, -1.0, 0.0)):
+        assert y.dtype == dtype and not np.signbit(y).any()
+    assert np.signbit(actlib.hard_tanh(z)).tolist() == [True, False]
+
+
 def test_hard_swish_of_the_largest_floats_does_not_overflow():
     big = np.finfo(np.float64).max
     np.testing.assert_array_equal(actlib.hard_swish([big, -big]), [big, 0.0])
