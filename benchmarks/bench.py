@@ -50,6 +50,7 @@ from functools import partial
 import numpy as np
 
 import actlib
+from actlib.elu import SELU_ALPHA, SELU_SCALE
 
 SLOPE = 0.01  # leaky_relu: actlib's (and PyTorch's) default, used for both sides
 FLOAT32_BAR = 3.0
@@ -119,6 +120,85 @@ ELEMENTWISE = {
 }
 
 
+# The ELU and softplus families (notebooks 06, 07): the textbook formulas, np.where and all.
+def naive_elu(x, alpha=1.0):
+    return np.where(x > 0, x, alpha * (np.exp(x) - 1))
+
+
+def naive_elu_gradient(x, alpha=1.0):
+    return np.where(x > 0, 1.0, alpha * np.exp(x))
+
+
+def naive_selu(x):
+    return SELU_SCALE * naive_elu(x, SELU_ALPHA)
+
+
+def naive_selu_gradient(x):
+    return SELU_SCALE * naive_elu_gradient(x, SELU_ALPHA)
+
+
+def naive_celu(x, alpha=1.0):
+    return np.where(x > 0, x, alpha * (np.exp(x / alpha) - 1))
+
+
+def naive_celu_gradient(x, alpha=1.0):
+    return np.where(x > 0, 1.0, np.exp(x / alpha))
+
+
+def naive_softplus(x, beta=1.0):
+    return np.log(1 + np.exp(beta * x)) / beta
+
+
+def naive_softplus_gradient(x, beta=1.0):
+    return 1 / (1 + np.exp(-beta * x))
+
+
+def naive_log_sigmoid(x):
+    return np.log(seed_sigmoid(x))
+
+
+def naive_log_sigmoid_gradient(x):
+    return 1 - seed_sigmoid(x)
+
+
+def naive_softsign(x):
+    return x / (1 + np.abs(x))
+
+
+def naive_softsign_gradient(x):
+    return 1 / (1 + np.abs(x)) ** 2
+
+
+# transcendental beyond the blog post: 2.0x in float64
+ELEMENTWISE.update({
+    "elu": (actlib.ELU(), naive_elu, naive_elu_gradient, (2.0, 2.0)),
+    "selu": (actlib.SELU(), naive_selu, naive_selu_gradient, (2.0, 2.0)),
+    "celu": (actlib.CELU(), naive_celu, naive_celu_gradient, (2.0, 2.0)),
+    "softplus": (actlib.Softplus(), naive_softplus, naive_softplus_gradient, (2.0, 2.0)),
+    "log_sigmoid": (actlib.LogSigmoid(), naive_log_sigmoid, naive_log_sigmoid_gradient,
+                    (2.0, 2.0)),
+    "softsign": (actlib.Softsign(), naive_softsign, naive_softsign_gradient, (2.0, 2.0)),
+})
+CELU_ALPHA, SOFTPLUS_BETA = 0.3, 10.0  # the information rows: a scale that is not a power of two
+
+
+def scaled_exp_cases(x):
+    """For information (no bar): CELU and softplus at a scale that is not a power of two. Their
+    float64 paths then reduce the exponential's argument in x's units (actlib/_scaled_exp.py),
+    about 15 passes more, to keep e^(x/alpha) and e^(beta x) exact where the naive formula errs
+    by hundreds of ULP."""
+    rows = [
+        ("celu", actlib.CELU(CELU_ALPHA), partial(naive_celu, alpha=CELU_ALPHA),
+         partial(naive_celu_gradient, alpha=CELU_ALPHA), f"alpha={CELU_ALPHA}"),
+        ("softplus", actlib.Softplus(SOFTPLUS_BETA), partial(naive_softplus, beta=SOFTPLUS_BETA),
+         partial(naive_softplus_gradient, beta=SOFTPLUS_BETA), f"beta={SOFTPLUS_BETA:g}"),
+    ]
+    for name, act, naive, naive_gradient, note in rows:
+        yield name, "forward", x.dtype, partial(naive, x), partial(act, x), note, None
+        yield (name, "gradient", x.dtype, partial(naive_gradient, x), partial(act.gradient, x),
+               note, None)
+
+
 def causal_mask(s, fill):
     """``s`` with the entries above the diagonal set to ``fill``, as attention masks scores."""
     return np.where(np.tri(*s.shape, dtype=bool), s, s.dtype.type(fill))
@@ -136,6 +216,7 @@ def cases(n, rng):
             yield name, "forward", x.dtype, partial(naive, x), partial(act, x), "", bar_forward
             yield (name, "gradient", x.dtype, partial(naive_gradient, x),
                    partial(act.gradient, x), "", bar_gradient)
+        yield from scaled_exp_cases(x)
         s = (rng.standard_normal((side, side)) * 4.0).astype(dtype)
         g = rng.standard_normal((side, side)).astype(dtype)
         act = actlib.Softmax()

@@ -49,6 +49,13 @@ JAC_MAX_LEN = 64
 _LOG_MAX = {np.float32: 88.72, np.float64: 709.78}
 _LOG_TINY = {np.float32: 87.34, np.float64: 708.40}
 _LOG_SUB = {np.float32: 103.97, np.float64: 745.13}
+# The non-default parameters measured like the defaults (ELEMENTWISE): ELU's and CELU's alpha,
+# softplus's beta. CELU's e^(x/alpha) and softplus's e^(beta x) go subnormal, then to 0, at s
+# times exp's thresholds (s = alpha, 1/beta): the grid has bands there for these s.
+ELU_ALPHAS = (0.5, 2.0)
+CELU_ALPHAS = (0.5, 2.0, 0.3)
+SOFTPLUS_BETAS = (0.5, 10.0)
+_EXP_SCALES = sorted({a for a in CELU_ALPHAS} | {1 / b for b in SOFTPLUS_BETAS} - {0.5})
 
 
 def binade_grid(dtype, mantissas, seed):
@@ -111,6 +118,9 @@ def elementwise_grid(dtype):
                        _LOG_SUB[dtype], _LOG_SUB[dtype] / 2):
             band = _band(rng, centre - 3, centre + 3, 400, dtype)
             parts += [band, -band]
+        for scale in _EXP_SCALES:  # the left tails of e^(x/alpha), e^(beta x) (0.5: above)
+            for centre in (scale * _LOG_TINY[dtype], scale * _LOG_SUB[dtype]):
+                parts.append(_band(rng, -centre - 3 * scale, -centre + 3 * scale, 150, dtype))
         x = np.concatenate(parts)
     # np.unique sorts and keeps one of +0 / -0, so put -0 back. NaN is added after it: numpy 2.4's
     # unique turns float16's quiet NaN into a signalling one (0x7c01), which is not an input we
@@ -178,6 +188,103 @@ KINDS = ("forward", "gradient")
 GRADIENT_MAGNITUDE = {}
 ACTIVATION_OBJECTS = {"relu": actlib.ReLU(), "leaky_relu": _LEAKY, "sigmoid": actlib.Sigmoid(),
                       "tanh": actlib.Tanh()}
+
+
+# The exponential linear units and the softplus family (notebooks 06 and 07), from their
+# definitions; SELU's constants from Klambauer et al.'s fixed point, not from actlib's floats.
+def _selu_constants():
+    """(alpha, lambda) with E[selu(z)] = 0 and E[selu(z)^2] = 1 for z ~ N(0, 1).
+
+    With g(c) = E[e^(cz); z <= 0] = e^(c^2/2) erfc(c/sqrt 2) / 2 and E[z; z > 0] = 1/sqrt(2 pi):
+    the mean is lambda (1/sqrt(2 pi) - alpha (1/2 - g(1))), so alpha = 1/sqrt(2 pi) / (1/2 - g(1));
+    the second moment lambda^2 (1/2 + alpha^2 (g(2) - 2 g(1) + 1/2)) = 1 gives lambda.
+    """
+    with mp.workprec(256):
+        half = mp.mpf(1) / 2
+
+        def g(c):
+            return mp.exp(c * c / 2) * mp.erfc(c / mp.sqrt(2)) / 2
+
+        alpha = 1 / mp.sqrt(2 * mp.pi) / (half - g(1))
+        lam = 1 / mp.sqrt(half + alpha**2 * (g(2) - 2 * g(1) + half))
+    return alpha, lam
+
+
+SELU_EXACT = _selu_constants()
+
+
+def _mp_elu(alpha):
+    return lambda t: t if t > 0 else mp.mpf(alpha) * mp.expm1(t)
+
+
+def _mp_elu_grad(alpha):
+    return lambda t: mp.mpf(1) if t > 0 else mp.mpf(alpha) * mp.exp(t)  # PyTorch: alpha at 0
+
+
+def _mp_selu(t):
+    alpha, lam = SELU_EXACT
+    return lam * t if t > 0 else lam * alpha * mp.expm1(t)
+
+
+def _mp_selu_grad(t):
+    alpha, lam = SELU_EXACT
+    return lam if t > 0 else lam * alpha * mp.exp(t)
+
+
+def _mp_celu(alpha):
+    return lambda t: t if t > 0 else mp.mpf(alpha) * mp.expm1(t / mp.mpf(alpha))
+
+
+def _mp_celu_grad(alpha):
+    return lambda t: mp.mpf(1) if t > 0 else mp.exp(t / mp.mpf(alpha))
+
+
+def _mp_softplus(beta):
+    return lambda t: mp.log1p(mp.exp(mp.mpf(beta) * t)) / mp.mpf(beta)
+
+
+def _mp_softplus_grad(beta):
+    return lambda t: 1 / (1 + mp.exp(-mp.mpf(beta) * t))
+
+
+def _mp_log_sigmoid(t):
+    return -mp.log1p(mp.exp(-t))  # log(1 / (1 + e^-t)); log1p keeps -e^-t for large t
+
+
+def _mp_softsign(t):
+    return mp.sign(t) if mp.isinf(t) else t / (1 + abs(t))  # the limits +-1 at +-inf
+
+
+def _mp_softsign_grad(t):
+    return 1 / (1 + abs(t)) ** 2
+
+
+def _mp_log_sigmoid_grad(t):
+    return 1 / (1 + mp.exp(t))  # sigma(-t)
+
+
+def _register(name, forward, obj, exact, exact_gradient):
+    ELEMENTWISE[name] = (forward, obj.gradient, _nan_or(exact), _nan_or(exact_gradient))
+    ACTIVATION_OBJECTS[name] = obj
+
+
+_register("elu", actlib.elu, actlib.ELU(), _mp_elu(1.0), _mp_elu_grad(1.0))
+_register("selu", actlib.selu, actlib.SELU(), _mp_selu, _mp_selu_grad)
+_register("celu", actlib.celu, actlib.CELU(), _mp_celu(1.0), _mp_celu_grad(1.0))
+_register("softplus", actlib.softplus, actlib.Softplus(), _mp_softplus(1.0),
+          _mp_softplus_grad(1.0))
+_register("log_sigmoid", actlib.log_sigmoid, actlib.LogSigmoid(), _mp_log_sigmoid,
+          _mp_log_sigmoid_grad)
+_register("softsign", actlib.softsign, actlib.Softsign(), _mp_softsign, _mp_softsign_grad)
+for _a in ELU_ALPHAS:
+    _register(f"elu(alpha={_a:g})", functools.partial(actlib.elu, alpha=_a), actlib.ELU(_a),
+              _mp_elu(_a), _mp_elu_grad(_a))
+for _a in CELU_ALPHAS:
+    _register(f"celu(alpha={_a:g})", functools.partial(actlib.celu, alpha=_a), actlib.CELU(_a),
+              _mp_celu(_a), _mp_celu_grad(_a))
+for _b in SOFTPLUS_BETAS:
+    _register(f"softplus(beta={_b:g})", functools.partial(actlib.softplus, beta=_b),
+              actlib.Softplus(_b), _mp_softplus(_b), _mp_softplus_grad(_b))
 
 
 @functools.cache
@@ -278,6 +385,59 @@ LONGDOUBLE = {
     "sigmoid": (_ld_sigmoid, _ld_sigmoid_grad),
     "tanh": (np.tanh, _ld_tanh_grad),
 }
+
+
+# The ELU and softplus families in long double. SELU's constants from the exact ones (64 bits).
+# CELU's derivative e^(x/alpha): x/alpha rounds in long double too, by up to 2**-64 |x/alpha|,
+# which e^ turns into 0.03 ULP of float64 at x/alpha = -133 (the screen's far end for
+# alpha = 0.3): too much for a reference. So x/alpha is carried as t + t_lo, the remainder
+# x - t alpha exact from halves (Dekker): t and alpha split into 32-bit halves (Veltkamp with
+# 2**32 + 1 in long double's 64 bits; alpha, a float64, into 32 and 21 bits), so that every
+# partial product is exact.
+_LD_SELU = tuple(np.longdouble(mp.nstr(c, 30)) for c in SELU_EXACT)  # (alpha, lambda)
+
+
+def _ld_split(v, bits):
+    """``v = hi + lo`` with ``hi`` of ``64 - bits`` significant bits (Veltkamp)."""
+    c = v * np.longdouble(2.0**bits + 1)
+    hi = c - (c - v)
+    return hi, v - hi
+
+
+def _ld_exp_ratio(x, alpha):
+    """e^(x / alpha) for long-double x and a float64 alpha, to about 2**-63 relative."""
+    a = np.longdouble(alpha)
+    t = x / a
+    t_hi, t_lo = _ld_split(t, 32)
+    a_hi, a_lo = _ld_split(a, 32)
+    rem = (((x - t_hi * a_hi) - t_hi * a_lo) - t_lo * a_hi) - t_lo * a_lo  # x - t alpha
+    return np.exp(t) * (1 + rem / a)
+
+
+def _ld_softplus(beta):
+    b = np.longdouble(beta)  # beta x is exact in long double for the tests' betas (1, 0.5, 10)
+    return (lambda x: np.log1p(np.exp(b * x)) / b, lambda x: 1 / (1 + np.exp(-b * x)))
+
+
+def _ld_register(name, forward, gradient):
+    LONGDOUBLE[name] = (forward, gradient)
+
+
+_ld_register("elu", lambda x: np.where(x > 0, x, np.expm1(x)),
+             lambda x: np.where(x > 0, 1, np.exp(x)))
+_ld_register("selu", lambda x: _LD_SELU[1] * np.where(x > 0, x, _LD_SELU[0] * np.expm1(x)),
+             lambda x: _LD_SELU[1] * np.where(x > 0, 1, _LD_SELU[0] * np.exp(x)))
+_ld_register("celu", *LONGDOUBLE["elu"])
+_ld_register("celu(alpha=0.3)",
+             lambda x: np.where(x > 0, x, np.longdouble(0.3) * np.expm1(x / np.longdouble(0.3))),
+             lambda x: np.where(x > 0, 1, _ld_exp_ratio(np.minimum(x, 0), 0.3)))
+_ld_register("softplus", *_ld_softplus(1.0))
+_ld_register("softplus(beta=10)", *_ld_softplus(10.0))
+_ld_register("log_sigmoid", lambda x: -np.log1p(np.exp(-x)), lambda x: 1 / (1 + np.exp(x)))
+_ld_register("softsign", lambda x: x / (1 + np.abs(x)), lambda x: 1 / (1 + np.abs(x)) ** 2)
+# The dense screen's activations from the two families (tests/test_dense_screen.py)
+SCREENED_FAMILIES = ("elu", "selu", "celu(alpha=0.3)", "softplus", "softplus(beta=10)",
+                     "log_sigmoid", "softsign")
 # name: the sum of the derivative's terms' magnitudes in long double (see GRADIENT_MAGNITUDE)
 LONGDOUBLE_MAGNITUDE = {}
 SCREEN_CHUNK = 2**20  # inputs per pass: about 100 MB of temporaries

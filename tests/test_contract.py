@@ -8,9 +8,13 @@ import actlib
 
 # name, callable, its name in error messages, takes a 0-d input
 ELEMENTWISE = [actlib.ReLU(), actlib.LeakyReLU(), actlib.Sigmoid(), actlib.Tanh()]
+ELEMENTWISE += [actlib.ELU(), actlib.SELU(), actlib.CELU(), actlib.Softplus(),
+                actlib.LogSigmoid(), actlib.Softsign()]
 ACTS = ELEMENTWISE + [actlib.Softmax()]
 FUNCTIONS = {"ReLU": "relu", "LeakyReLU": "leaky_relu", "Sigmoid": "sigmoid", "Tanh": "tanh",
              "Softmax": "softmax"}
+FUNCTIONS |= {"ELU": "elu", "SELU": "selu", "CELU": "celu", "Softplus": "softplus",
+              "LogSigmoid": "log_sigmoid", "Softsign": "softsign"}
 
 
 def methods(act):
@@ -184,6 +188,14 @@ def test_repr_shows_parameters():
     assert repr(actlib.Tanh()) == "Tanh()"
     assert repr(actlib.Softmax()) == "Softmax(axis=-1)"
     assert repr(actlib.Softmax(axis=0)) == "Softmax(axis=0)"
+    assert repr(actlib.ELU()) == "ELU(alpha=1.0)"
+    assert repr(actlib.ELU(0.5)) == "ELU(alpha=0.5)"
+    assert repr(actlib.SELU()) == "SELU()"
+    assert repr(actlib.CELU(2)) == "CELU(alpha=2.0)"
+    assert repr(actlib.Softplus()) == "Softplus(beta=1.0)"
+    assert repr(actlib.Softplus(beta=10)) == "Softplus(beta=10.0)"
+    assert repr(actlib.LogSigmoid()) == "LogSigmoid()"
+    assert repr(actlib.Softsign()) == "Softsign()"
 
 
 def test_pytorch_conventions():
@@ -194,11 +206,33 @@ def test_pytorch_conventions():
     assert actlib.LeakyReLU().negative_slope == 0.01
     assert actlib.LeakyReLU(0.3).gradient(0.0) == 0.3
     assert actlib.Softmax().axis == -1
+    # ELU's (and SELU's) derivative at 0 is the left one, alpha (PyTorch's elu_backward tests
+    # x <= 0); CELU's is 1 on both sides
+    assert actlib.ELU().alpha == 1.0 and actlib.ELU(0.5).gradient(0.0) == 0.5
+    assert actlib.SELU().gradient(0.0) == actlib.selu(-np.inf) * -1
+    assert actlib.CELU(0.3).gradient(0.0) == 1.0 and actlib.CELU().alpha == 1.0
+    assert actlib.Softplus().beta == 1.0 and not hasattr(actlib.Softplus(), "threshold")
+
+
+# Parameters at their extremes: scales of exp's argument from 2**-1000 to 2**1000, negative and
+# zero ELU alphas, powers of two and not.
+EXTREME_PARAMETERS = [
+    actlib.ELU(0.0), actlib.ELU(-1.5), actlib.ELU(0.3), actlib.ELU(1e300), actlib.ELU(1e-300),
+    actlib.CELU(0.3), actlib.CELU(2.0**-1000), actlib.CELU(2.0**1000), actlib.CELU(1e-300),
+    actlib.CELU(3e300), actlib.CELU(7.0), actlib.Softplus(0.3), actlib.Softplus(10.0),
+    actlib.Softplus(2.0**-1000), actlib.Softplus(2.0**1000), actlib.Softplus(1e-300),
+    actlib.Softplus(3e300),
+]
+
+
+# Outputs that scale with a parameter (or lambda x): beyond the dtype's largest float, +-inf is
+# the correct rounding (the ULP tests check the values).
+MAY_OVERFLOW = {"LeakyReLU", "SELU", "ELU", "CELU", "Softplus"}
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
-@pytest.mark.parametrize("act", ACTS + [actlib.LeakyReLU(0.3), actlib.LeakyReLU(3.0)],
-                         ids=lambda a: repr(a))
+@pytest.mark.parametrize("act", ACTS + [actlib.LeakyReLU(0.3), actlib.LeakyReLU(3.0)]
+                         + EXTREME_PARAMETERS, ids=lambda a: repr(a))
 def test_extreme_inputs_raise_no_floating_point_warning(act, dtype):
     # Every method meets +-0, subnormals, +-tiny, +-1, +-max, +-inf and NaN, and every grad_output
     # meets them too (and the smallest subnormal), with every floating-point flag raising:
@@ -213,7 +247,7 @@ def test_extreme_inputs_raise_no_floating_point_warning(act, dtype):
             finite = np.isfinite(x)
             for y in ys[:2]:
                 assert np.isnan(y[~finite & np.isnan(x)]).all()  # NaN propagates
-                assert np.isfinite(y[finite]).all() or act.name == "LeakyReLU"
+                assert np.isfinite(y[finite]).all() or act.name in MAY_OVERFLOW
         for y in ys:
             assert y.dtype == dtype
     if act.name == "Softmax":  # every pair of extremes as a row, and the rows as columns
@@ -235,3 +269,49 @@ def test_grad_output_beyond_the_dtype_rounds_to_inf_quietly(act, dtype):
     y = act.backward(x, g)
     assert y.dtype == dtype
     assert np.isinf(y[0]) or np.isnan(y[0])
+
+
+# ELU's alpha is any finite real (PyTorch's too); CELU's alpha and softplus's beta divide, so they
+# must be positive, and within [2**-1000, 2**1000] where e^(x/alpha) and e^(beta x) are reduced.
+SCALE_PARAMETERS = [(actlib.celu, actlib.CELU, "alpha"), (actlib.softplus, actlib.Softplus, "beta")]
+PARAMETRISED = [(actlib.elu, actlib.ELU, "alpha")] + SCALE_PARAMETERS
+
+
+def _param_id(value):
+    return getattr(value, "__name__", value)
+
+
+@pytest.mark.parametrize("function, cls, param", PARAMETRISED, ids=_param_id)
+@pytest.mark.parametrize("value", ["1.0", None, 1j, [1.0], np.array([1.0]), True, np.True_])
+def test_parameter_of_the_wrong_type_is_a_typeerror(function, cls, param, value):
+    with pytest.raises(TypeError, match=rf"{cls.__name__}\(\): {param}"):
+        cls(value)
+    with pytest.raises(TypeError, match=rf"{function.__name__}\(\): {param}"):
+        function([1.0], value)
+
+
+@pytest.mark.parametrize("function, cls, param", PARAMETRISED, ids=_param_id)
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf, 10**400])
+def test_non_finite_parameter_is_a_valueerror(function, cls, param, value):
+    with pytest.raises(ValueError, match=rf"{cls.__name__}\(\): {param}"):
+        cls(value)
+    with pytest.raises(ValueError, match=rf"{function.__name__}\(\): {param}"):
+        function([1.0], value)
+
+
+@pytest.mark.parametrize("function, cls, param", SCALE_PARAMETERS, ids=_param_id)
+@pytest.mark.parametrize("value", [0, 0.0, -0.0, -1.0, 2.0**-1001, 2.0**1001, 5e-324])
+def test_scale_parameter_out_of_range_is_a_valueerror(function, cls, param, value):
+    with pytest.raises(ValueError, match=rf"{cls.__name__}\(\): {param}"):
+        cls(value)
+    with pytest.raises(ValueError, match=rf"{function.__name__}\(\): {param}"):
+        function([1.0], value)
+
+
+def test_real_parameters_of_any_kind_are_accepted():
+    for value in (1, np.float32(0.5), np.int64(2), 0.25, 2.0**-1000, 2.0**1000):
+        assert actlib.CELU(value).alpha == float(value)
+        assert actlib.Softplus(value).beta == float(value)
+        assert actlib.ELU(value).alpha == float(value)
+    for value in (0, -2.5, -1e308, 1e308):
+        assert actlib.ELU(value).alpha == float(value)

@@ -13,6 +13,7 @@ import pytest
 from grids import (
     KINDS,
     SCREEN_UNAVAILABLE,
+    SCREENED_FAMILIES,
     SOFTMAX_KINDS,
     assert_screen_bar,
     assert_softmax_screen_bar,
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.skipif(not screen_available(), reason=SCREEN_UNAVAILABL
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("dtype", (np.float32, np.float64))
-@pytest.mark.parametrize("name", ("sigmoid", "tanh"))
+@pytest.mark.parametrize("name", ("sigmoid", "tanh", *SCREENED_FAMILIES))
 def test_dense_screen_within_the_bars(name, dtype, kind):
     assert_screen_bar(name, kind, dtype, n=N)
 
