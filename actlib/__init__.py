@@ -6,10 +6,21 @@ product), named as PyTorch's classes. ``actlib.testing`` holds the measuring too
 """
 
 from .elu import CELU, ELU, SELU, celu, elu, selu
-from .leaky_relu import LeakyReLU, leaky_relu
+from .glu import GEGLU, GLU, SwiGLU, geglu, glu, swiglu
+from .hard import (
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    ReLU6,
+    hard_sigmoid,
+    hard_swish,
+    hard_tanh,
+    relu6,
+)
+from .leaky_relu import LeakyReLU, PReLU, leaky_relu, prelu
 from .relu import ReLU, relu
 from .sigmoid import Sigmoid, sigmoid
-from .softmax import Softmax, softmax
+from .softmax import LogSoftmax, Softmax, log_softmax, softmax
 from .softplus import LogSigmoid, Softplus, Softsign, log_sigmoid, softplus, softsign
 from .tanh import Tanh, tanh
 
@@ -18,24 +29,42 @@ __version__ = "0.1.0"
 __all__ = [
     "CELU",
     "ELU",
+    "GEGLU",
+    "GLU",
+    "Hardsigmoid",
+    "Hardswish",
+    "Hardtanh",
     "LeakyReLU",
     "LogSigmoid",
+    "LogSoftmax",
+    "PReLU",
     "ReLU",
+    "ReLU6",
     "SELU",
     "Sigmoid",
     "Softmax",
     "Softplus",
     "Softsign",
+    "SwiGLU",
     "Tanh",
     "celu",
     "elu",
+    "geglu",
+    "glu",
+    "hard_sigmoid",
+    "hard_swish",
+    "hard_tanh",
     "leaky_relu",
     "log_sigmoid",
+    "log_softmax",
+    "prelu",
     "relu",
+    "relu6",
     "selu",
     "sigmoid",
     "softmax",
     "softplus",
     "softsign",
+    "swiglu",
     "tanh",
 ]

@@ -195,6 +195,11 @@ class Activation:
     def _gradient_tail(self, x):
         raise NotImplementedError
 
+    def _gradient_for_backward(self, x):
+        """The float64 derivative ``backward`` multiplies by (``x`` is float64): ``gradient``'s,
+        unless a subclass needs a tighter one there (the product adds its own rounding)."""
+        return self.gradient(x)
+
     def backward(self, x, grad_output):
         r"""The vector-Jacobian product of an elementwise activation: ``grad_output * f'(x)``,
         with ``x``'s dtype, rounded once.
@@ -212,7 +217,7 @@ class Activation:
         x = as_float_array(x, f"{self.name}.backward")
         g = as_grad_output(grad_output, x, f"{self.name}.backward")
         wide = x.astype(np.float64, copy=False)
-        d = np.asarray(self.gradient(wide))  # a new array, float64
+        d = np.asarray(self._gradient_for_backward(wide))  # a new array, float64
         if d is wide:  # pragma: no cover - a gradient that returned its input
             d = d.copy()
         with np.errstate(invalid="ignore", over="ignore", under="ignore"):

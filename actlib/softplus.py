@@ -343,22 +343,24 @@ def _softsign_kernel(x, out, u):
         out[infinite] = np.sign(x[infinite])
 
 
-def _softsign_gradient_kernel(x, out, t, _u, _v):
-    # float16/32 in float64: (1 / (1 + |x|))^2, the reciprocal first so that the square never
-    # overflows; within 2.5 float64 ULP, far below 1/2 ULP of float32, rounded once.
+def _softsign_gradient_kernel(x, out, t, u):
+    # q = (1 / d) / d with d = 1 + |x|: the reciprocal first, so that nothing overflows (d * d
+    # would be inf past 1.3e154, where the derivative is still a float). Relative error at most
+    # 4 u (u = 2**-53): d's rounding, doubled by the square, and the two divisions', which add
+    # without doubling: under 4 ULP in float64 (2.5 on dense screens), and far below half a
+    # float32 ULP for float16/32, rounded once.
+    r = out if out.dtype == np.float64 else u
     np.abs(x, out=t)
     t += 1.0
-    np.divide(1.0, t, out=t)
-    np.multiply(t, t, out=out)
+    np.divide(1.0, t, out=r)
+    np.divide(r, t, out=out)
 
 
-def _softsign_gradient64(x, out, a, d, v):
-    # float64: d = 1 + |x| rounds, and the square doubles that error; squaring the rounded
-    # 1 / d doubles its rounding too: (1 / d)^2 reaches 3.5 ULP, and g times it 4.2 (dense
-    # screens), more in theory. Here q = (1 / d) / d, two roundings that add without doubling
-    # (and no overflow: d^2 would be inf past 1.3e154), corrected for lo = (1 + |x|) - d, exact
-    # by Fast2Sum of the larger and the smaller of |x| and 1: 1 / (d + lo)^2 = q (1 - 2 lo / d)
-    # to first order.
+def _softsign_gradient_corrected64(x, out, a, d, v):
+    # For backward in float64, whose product with g adds another u: q = (1 / d) / d corrected
+    # for lo = (1 + |x|) - d, exact by Fast2Sum of the larger and the smaller of |x| and 1:
+    # 1 / (d + lo)^2 = q (1 - 2 lo / d) to first order. Relative error about 2 u, so g times it
+    # stays within 3 ULP (without the correction 4.2 on dense screens, 5 in theory).
     np.abs(x, out=a)
     np.clip(a, 1.0, 2.0**600, out=d)  # the larger (inf: 2**600, whose 1 / d^2 is 0 too)
     np.clip(a, 0.0, 1.0, out=a)  # the smaller
@@ -426,20 +428,23 @@ class Softsign(Activation):
         r = 1.0 / significand  # 0 at inf
         return r * r * 0.25, 2 - 2 * e.astype(np.int64)
 
+    def _gradient_for_backward(self, x):
+        return as_result(blockwise(_softsign_gradient_corrected64, x, scratch=3))
+
     def gradient(self, x):
         r"""The derivative :math:`1 / (1 + |x|)^2`.
 
-        With ``d = 1 + |x|`` rounded, float64 computes ``(1 / d) / d`` (``d * d`` overflows past
-        1.3e154, where the derivative is still a float) and corrects it for the rounding error of
-        ``d``, recovered exactly: ``(1 / d)^2`` alone reaches 3.5 ULP and, times an incoming
-        gradient in ``backward``, 4.2. float64 within 4 ULP (1.44 measured, ``backward`` 2.86),
-        float32 and float16 (computed in float64, rounded once) within 1 ULP. Beyond
-        ``|x| = 2**511`` the float64 derivative is subnormal, and ``backward`` keeps it as
-        ``m * 2**k`` for large incoming gradients.
+        With ``d = 1 + |x|`` rounded, this computes ``(1 / d) / d`` (``d * d`` overflows past
+        1.3e154, where the derivative is still a float): its relative error is at most 4 units
+        of ``2**-53``, under the 4-ULP bar in float64; float32 and float16 are computed in
+        float64 and rounded once (within 1 ULP). ``backward`` multiplies by ``g``, one rounding
+        more, so there the float64 derivative is also corrected for the rounding of ``d``,
+        recovered exactly (8 passes more): without it, ``g`` times ``(1 / d)^2`` reached 4.2 ULP
+        on a dense screen. Beyond ``|x| = 2**511`` the float64 derivative is subnormal, and
+        ``backward`` keeps it as ``m * 2**k`` for large incoming gradients.
 
         >>> Softsign().gradient([1e160])
         array([1.e-320])
         """
         x = as_float_array(x, "Softsign.gradient")
-        kernel = _softsign_gradient64 if x.dtype == np.float64 else _softsign_gradient_kernel
-        return as_result(blockwise(kernel, x, scratch=3))
+        return as_result(blockwise(_softsign_gradient_kernel, x, scratch=2))

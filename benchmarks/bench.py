@@ -90,9 +90,87 @@ def seed_tanh_gradient(x):
     return 1 - np.power(seed_tanh(x), 2)
 
 
+# The hard activations' naive forms: np.clip and np.where, as most code writes them.
+def naive_relu6(x):
+    return np.clip(x, 0, 6)
+
+
+def naive_relu6_gradient(x):
+    return np.where((x > 0) & (x < 6), 1.0, 0.0)
+
+
+def naive_hard_tanh(x):
+    return np.clip(x, -1, 1)
+
+
+def naive_hard_tanh_gradient(x):
+    return np.where((x > -1) & (x < 1), 1.0, 0.0)
+
+
+def naive_hard_sigmoid(x):
+    return np.clip(x / 6 + 0.5, 0, 1)
+
+
+def naive_hard_sigmoid_gradient(x):
+    return np.where((x > -3) & (x < 3), 1 / 6, 0.0)
+
+
+def naive_hard_swish(x):
+    return x * np.clip(x / 6 + 0.5, 0, 1)
+
+
+def naive_hard_swish_gradient(x):
+    return np.where(x < -3, 0.0, np.where(x > 3, 1.0, x / 3 + 0.5))
+
+
+def naive_prelu(x, w=0.25):
+    return np.where(x > 0, x, w * x)
+
+
+def naive_prelu_gradient(x, w=0.25):
+    return np.where(x > 0, 1.0, w)
+
+
+def naive_prelu_weight_gradient(x, g):
+    return np.sum(np.where(x > 0, 0.0, g * x))
+
+
+def naive_glu(x):
+    a, b = np.split(x, 2, axis=-1)
+    return a * (1 / (1 + np.exp(-b)))
+
+
+def naive_glu_backward(x, g):
+    a, b = np.split(x, 2, axis=-1)
+    s = 1 / (1 + np.exp(-b))
+    return np.concatenate([g * s, g * a * s * (1 - s)], axis=-1)
+
+
+def naive_swiglu(x):
+    a, b = np.split(x, 2, axis=-1)
+    return a / (1 + np.exp(-a)) * b
+
+
+def naive_swiglu_backward(x, g):
+    a, b = np.split(x, 2, axis=-1)
+    s = 1 / (1 + np.exp(-a))
+    return np.concatenate([g * b * s * (1 + a * (1 - s)), g * a * s], axis=-1)
+
+
 def seed_softmax(x):
     e_x = np.exp(x - np.max(x, axis=-1, keepdims=True))
     return e_x / np.sum(e_x, axis=-1, keepdims=True)
+
+
+def naive_log_softmax(x):
+    """The textbook stable log-softmax: the max shift, then log-sum-exp."""
+    z = x - np.max(x, axis=-1, keepdims=True)
+    return z - np.log(np.sum(np.exp(z), axis=-1, keepdims=True))
+
+
+def naive_log_softmax_backward(x, g):
+    """The textbook VJP of log-softmax, ``g - softmax(x) * sum(g)``."""
+    return g - seed_softmax(x) * np.sum(g, axis=-1, keepdims=True)
 
 
 def seed_softmax_backward(x, g):
@@ -117,6 +195,20 @@ ELEMENTWISE = {
     # the forward keeps one refinement step (2.5 -> 1.76 ULP) and may take 2x
     "sigmoid": (actlib.Sigmoid(), seed_sigmoid, seed_sigmoid_gradient, (2.0, 1.5)),
     "tanh": (actlib.Tanh(), seed_tanh, seed_tanh_gradient, (1.5, 1.5)),
+}
+# the hard activations and PReLU, against their np.clip / np.where forms
+ELEMENTWISE |= {
+    "relu6": (actlib.ReLU6(), naive_relu6, naive_relu6_gradient, (1.5, 1.5)),
+    "hard_tanh": (actlib.Hardtanh(), naive_hard_tanh, naive_hard_tanh_gradient, (1.5, 1.5)),
+    "hard_sigmoid": (actlib.Hardsigmoid(), naive_hard_sigmoid, naive_hard_sigmoid_gradient,
+                     (1.5, 1.5)),
+    "hard_swish": (actlib.Hardswish(), naive_hard_swish, naive_hard_swish_gradient, (1.5, 1.5)),
+    "prelu": (actlib.PReLU(), naive_prelu, naive_prelu_gradient, (1.5, 1.5)),
+}
+# gated units: (actlib object, naive forward, naive backward); float64 bar 2.0 (transcendental)
+GATED = {
+    "glu": (actlib.GLU(), naive_glu, naive_glu_backward),
+    "swiglu": (actlib.SwiGLU(), naive_swiglu, naive_swiglu_backward),
 }
 
 
@@ -217,6 +309,17 @@ def cases(n, rng):
             yield (name, "gradient", x.dtype, partial(naive_gradient, x),
                    partial(act.gradient, x), "", bar_gradient)
         yield from scaled_exp_cases(x)
+        g = rng.standard_normal(n).astype(dtype)
+        yield ("prelu", "weight_grad", x.dtype, partial(naive_prelu_weight_gradient, x, g),
+               partial(actlib.PReLU().weight_gradient, x, g), "exact sum vs np.sum", None)
+        # gated units: n inputs (rows of two halves), n/2 outputs
+        xg = x.reshape(side, -1) if x.size % (2 * side) == 0 else x[: 2 * (n // 2)].reshape(-1, 2)
+        gg = rng.standard_normal(xg.shape[:-1] + (xg.shape[-1] // 2,)).astype(dtype)
+        bar = 2.0 if dtype == np.float64 else FLOAT32_BAR
+        for name, (act, naive, naive_backward) in GATED.items():
+            yield name, "forward", x.dtype, partial(naive, xg), partial(act, xg), "", bar
+            yield (name, "backward", x.dtype, partial(naive_backward, xg, gg),
+                   partial(act.backward, xg, gg), "", bar)
         s = (rng.standard_normal((side, side)) * 4.0).astype(dtype)
         g = rng.standard_normal((side, side)).astype(dtype)
         act = actlib.Softmax()
@@ -231,6 +334,12 @@ def cases(n, rng):
                    partial(act.backward, m, g), f"{batch} causally masked with {fill:g}", bar)
         yield ("softmax", "backward", s.dtype, partial(seed_softmax_backward, s, g),
                partial(act.backward, s, g), f"{batch}; vs the seed's g*p*(1-p), no VJP", None)
+        act = actlib.LogSoftmax()
+        bar = 2.0 if dtype == np.float64 else FLOAT32_BAR
+        yield ("log_softmax", "forward", s.dtype, partial(naive_log_softmax, s), partial(act, s),
+               f"{batch}; naive = z - log(sum(exp(z)))", bar)
+        yield ("log_softmax", "backward", s.dtype, partial(naive_log_softmax_backward, s, g),
+               partial(act.backward, s, g), f"{batch}; naive = g - p*sum(g)", bar)
 
 
 def calibrate(thunk, min_seconds):

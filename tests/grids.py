@@ -98,6 +98,25 @@ def _band(rng, lo, hi, n, dtype):
     return rng.uniform(lo, hi, n).astype(dtype)
 
 
+# Where the hard activations have kinks (ReLU6 at 0 and 6, Hardtanh at -1 and 1, Hardsigmoid and
+# Hardswish at -3 and 3, Hardswish's derivative crosses 0 at -1.5).
+KINKS = (-6.0, -3.0, -1.5, -1.0, 0.0, 1.0, 3.0, 6.0)
+
+
+def _kinks(rng, dtype):
+    """Each kink, its 8 nearest floats on either side and 50 seeded points within 1e-3."""
+    parts = []
+    with np.errstate(under="ignore"):  # the neighbours of 0 are subnormal: meant
+        for k in KINKS:
+            up = down = dtype(k)
+            near = [up]
+            for _ in range(8):
+                up, down = np.nextafter(up, dtype(np.inf)), np.nextafter(down, dtype(-np.inf))
+                near += [up, down]
+            parts += [np.array(near, dtype), _band(rng, k - 1e-3, k + 1e-3, 50, dtype)]
+    return np.concatenate(parts)
+
+
 @functools.cache
 def elementwise_grid(dtype):
     """The inputs every elementwise activation is measured on: sorted, then -0 and NaN.
@@ -121,6 +140,7 @@ def elementwise_grid(dtype):
         for scale in _EXP_SCALES:  # the left tails of e^(x/alpha), e^(beta x) (0.5: above)
             for centre in (scale * _LOG_TINY[dtype], scale * _LOG_SUB[dtype]):
                 parts.append(_band(rng, -centre - 3 * scale, -centre + 3 * scale, 150, dtype))
+        parts += [_kinks(rng, dtype)]
         x = np.concatenate(parts)
     # np.unique sorts and keeps one of +0 / -0, so put -0 back. NaN is added after it: numpy 2.4's
     # unique turns float16's quiet NaN into a signalling one (0x7c01), which is not an input we
@@ -169,8 +189,36 @@ def _mp_tanh_grad(t):
     return mp.sech(t) ** 2
 
 
+def _mp_clip(lo, hi):
+    return lambda t: min(max(t, mp.mpf(lo)), mp.mpf(hi))
+
+
+def _mp_clip_grad(lo, hi):  # PyTorch's hardtanh_backward: 0 at both kinks
+    return lambda t: mp.mpf(1) if lo < t < hi else mp.mpf(0)
+
+
+def _mp_hard_sigmoid(t):  # the line t/6 + 1/2, clipped to [0, 1]
+    return min(max(t / 6 + mp.mpf(1) / 2, mp.mpf(0)), mp.mpf(1))
+
+
+def _mp_hard_sigmoid_grad(t):  # PyTorch's hardsigmoid_backward: 0 at -3 and 3
+    return mp.mpf(1) / 6 if -3 < t < 3 else mp.mpf(0)
+
+
+def _mp_hard_swish(t):
+    return t * _mp_hard_sigmoid(t) if mp.isfinite(t) else (t if t > 0 else mp.mpf(0))
+
+
+def _mp_hard_swish_grad(t):  # PyTorch's hardswish_backward: the middle piece on [-3, 3]
+    if t < -3:
+        return mp.mpf(0)
+    return (2 * t + 3) / 6 if t <= 3 else mp.mpf(1)
+
+
 _LEAKY = actlib.LeakyReLU()
 _SLOPE = _LEAKY.negative_slope
+_PRELU = actlib.PReLU(init=0.1)  # a slope no float16/32 holds exactly, unlike PyTorch's 0.25
+_PRELU_SLOPE = float(_PRELU.weight[0])
 
 # name: (forward, derivative, exact forward, exact derivative)
 ELEMENTWISE = {
@@ -180,6 +228,16 @@ ELEMENTWISE = {
     "sigmoid": (actlib.sigmoid, actlib.Sigmoid().gradient,
                 _nan_or(_mp_sigmoid), _nan_or(_mp_sigmoid_grad)),
     "tanh": (actlib.tanh, actlib.Tanh().gradient, _nan_or(mp.tanh), _nan_or(_mp_tanh_grad)),
+    "prelu": (_PRELU, _PRELU.gradient,
+              _nan_or(_mp_leaky(_PRELU_SLOPE)), _nan_or(_mp_leaky_grad(_PRELU_SLOPE))),
+    "relu6": (actlib.relu6, actlib.ReLU6().gradient,
+              _nan_or(_mp_clip(0, 6)), _nan_or(_mp_clip_grad(0, 6))),
+    "hard_tanh": (actlib.hard_tanh, actlib.Hardtanh().gradient,
+                  _nan_or(_mp_clip(-1, 1)), _nan_or(_mp_clip_grad(-1, 1))),
+    "hard_sigmoid": (actlib.hard_sigmoid, actlib.Hardsigmoid().gradient,
+                     _nan_or(_mp_hard_sigmoid), _nan_or(_mp_hard_sigmoid_grad)),
+    "hard_swish": (actlib.hard_swish, actlib.Hardswish().gradient,
+                   _nan_or(_mp_hard_swish), _nan_or(_mp_hard_swish_grad)),
 }
 KINDS = ("forward", "gradient")
 # For a derivative that is a sum of terms and crosses zero (SiLU, GELU, Mish): name -> the sum
@@ -188,6 +246,8 @@ KINDS = ("forward", "gradient")
 GRADIENT_MAGNITUDE = {}
 ACTIVATION_OBJECTS = {"relu": actlib.ReLU(), "leaky_relu": _LEAKY, "sigmoid": actlib.Sigmoid(),
                       "tanh": actlib.Tanh()}
+ACTIVATION_OBJECTS |= {"prelu": _PRELU, "relu6": actlib.ReLU6(), "hard_tanh": actlib.Hardtanh(),
+                       "hard_sigmoid": actlib.Hardsigmoid(), "hard_swish": actlib.Hardswish()}
 
 
 # The exponential linear units and the softplus family (notebooks 06 and 07), from their
@@ -384,6 +444,15 @@ LONGDOUBLE = {
                    lambda x: np.where(x > 0, 1, np.longdouble(_SLOPE))),
     "sigmoid": (_ld_sigmoid, _ld_sigmoid_grad),
     "tanh": (np.tanh, _ld_tanh_grad),
+    "prelu": (lambda x: np.where(x > 0, x, np.longdouble(_PRELU_SLOPE) * x),
+              lambda x: np.where(x > 0, 1, np.longdouble(_PRELU_SLOPE))),
+    "relu6": (lambda x: np.clip(x, 0, 6), lambda x: ((x > 0) & (x < 6)).astype(np.longdouble)),
+    "hard_tanh": (lambda x: np.clip(x, -1, 1),
+                  lambda x: ((x > -1) & (x < 1)).astype(np.longdouble)),
+    "hard_sigmoid": (lambda x: np.clip(x + 3, 0, 6) / 6,
+                     lambda x: np.where((x > -3) & (x < 3), 1 / np.longdouble(6), 0)),
+    "hard_swish": (lambda x: x * (np.clip(x + 3, 0, 6) / 6),
+                   lambda x: np.where(x < -3, 0, np.where(x > 3, 1, (2 * x + 3) / 6))),
 }
 
 
@@ -929,3 +998,216 @@ def assert_elementwise_bar(name, kind, dtype):
         f"{name} {kind} {np.dtype(dtype).name}: {(err > bar).sum()} of {x.size} inputs above "
         f"{bar} ULP; " + worst_case(x, computed, exact, err)
     )
+
+
+# ----------------------------------------------------------------------------------------------
+# Log-softmax: exact references from the same rounded differences as softmax's (_shifts)
+
+
+def log_softmax_exact(row):
+    """Exact log-softmax of the 1-d ``row`` (an object array of mpmath numbers).
+
+    ``d_i - log(sum_j exp(d_j))`` from :func:`_shifts`, with the log-sum-exp taken as
+    ``log1p`` of the sum of the terms other than the max's (``exp(0) = 1``): at 200 bits,
+    ``log(1 + 1e-300)`` would round the sum to 1 and give 0.
+    """
+    d = _shifts(row)
+    k = max(range(len(d)), key=lambda i: d[i])
+    with mp.workprec(200):
+        if mp.isinf(d[k]):  # all -inf, or +inf entries: left to the tests of limits
+            return np.array([mp.nan] * len(d), dtype=object)
+        lse = mp.log1p(mp.fsum(mp.exp(v) for i, v in enumerate(d) if i != k))
+        return np.array([v - lse for v in d], dtype=object)
+
+
+def log_softmax_jacobian_exact(p):
+    """Exact ``J[i, j] = delta_ij - p_j`` from the exact probabilities ``p``; the diagonal as
+    ``sum_{j != i} p_j`` (``1 - p_i`` would round to 0 at any precision for ``p_i`` within
+    1e-300 of 1)."""
+    n = p.size
+    with mp.workprec(200):
+        jac = np.empty((n, n), dtype=object)
+        for i in range(n):
+            for j in range(n):
+                jac[i, j] = -p[j]
+            jac[i, i] = mp.fsum(p[j] for j in range(n) if j != i)
+    return jac
+
+
+def log_softmax_vjp_exact(p, g):
+    r"""Exact ``(J^T g)_j = g_j - p_j sum_i g_i`` and its conditioning ``sum_i |J_ij g_i| =
+    |g_j| (1 - p_j) + p_j sum_{i != j} |g_i|``, from the exact ``p``.
+
+    At the largest ``p_k`` (which may be 1 to hundreds of digits) the value is
+    ``g_k sum_{i != k} p_i - p_k sum_{i != k} g_i``, which does not cancel. The value as an
+    object array, the conditioning as float64.
+    """
+    n = p.size
+    k = max(range(n), key=lambda i: p[i])
+    with mp.workprec(200):
+        gm = [mp.mpf(float(v)) for v in g]
+        total = mp.fsum(gm)
+        value = [gj - pj * total for pj, gj in zip(p, gm, strict=True)]
+        others_p = [mp.fsum(p[i] for i in range(n) if i != j) for j in range(n)]
+        value[k] = gm[k] * others_p[k] - p[k] * mp.fsum(gm[i] for i in range(n) if i != k)
+        abs_total = mp.fsum(abs(v) for v in gm)
+        cond = [abs(gm[j]) * others_p[j] + p[j] * (abs_total - abs(gm[j])) for j in range(n)]
+    return np.array(value, dtype=object), np.array([float(c) for c in cond])
+
+
+@functools.cache
+def _log_softmax_exact(dtype, max_len, index):
+    return log_softmax_exact(softmax_rows(dtype, max_len)[index])
+
+
+def log_softmax_reference(dtype, max_len=None):
+    """Exact log-softmax of every row of :func:`softmax_rows` (object arrays of mpmath)."""
+    rows = softmax_rows(dtype, max_len)
+    return [_log_softmax_exact(dtype, max_len, i) for i in range(len(rows))]
+
+
+# ----------------------------------------------------------------------------------------------
+# Gated units: y = f(a, b) for the halves of [a, b]; the grid pairs every input of the
+# elementwise grid, as the gate's argument, with the grid shuffled, as the other factor
+
+
+def _mp_dsigmoid(t):
+    return 1 / (4 * mp.cosh(t / 2) ** 2)
+
+
+def _mp_silu(t):
+    return mp.mpf(0) if t == -mp.inf else t * _mp_sigmoid(t)  # the limit at -inf
+
+
+def _mp_silu_grad_terms(t):
+    """``silu'(t) = sigma(t) + t sigma'(t)`` as its two terms, with the limits at +-inf."""
+    if mp.isinf(t):
+        return (mp.mpf(1) if t > 0 else mp.mpf(0)), mp.mpf(0)
+    return _mp_sigmoid(t), t * _mp_dsigmoid(t)
+
+
+def _mp_glu(a, b):
+    return a * _mp_sigmoid(b)
+
+
+def _mp_glu_da(a, b):
+    return _mp_sigmoid(b)
+
+
+def _mp_glu_db(a, b):
+    return a * _mp_dsigmoid(b)
+
+
+def _mp_swiglu(a, b):
+    return _mp_silu(a) * b
+
+
+def _mp_swiglu_da(a, b):
+    return b * sum(_mp_silu_grad_terms(a))
+
+
+def _mp_swiglu_da_scale(a, b):  # silu'(a) b crosses zero: the unit is its terms' magnitudes
+    return abs(b) * sum(abs(v) for v in _mp_silu_grad_terms(a))
+
+
+def _mp_swiglu_db(a, b):
+    return _mp_silu(a)
+
+
+def _mp_gelu_terms(t, approximate):
+    """``gelu'(t)`` as its two terms (``Phi(t)``, ``t phi(t)``; for the tanh approximation
+    ``(1 + T) / 2`` and ``t (1 - T**2) u' / 2``), and ``gelu(t)``, with the limits at +-inf."""
+    if mp.isinf(t):
+        return ((mp.mpf(1) if t > 0 else mp.mpf(0)), mp.mpf(0)), (t if t > 0 else mp.mpf(0))
+    if approximate == "none":
+        cdf = mp.erfc(-t / mp.sqrt(2)) / 2
+        return (cdf, t * mp.exp(-t * t / 2) / mp.sqrt(2 * mp.pi)), t * cdf
+    k, c = mp.sqrt(2 / mp.pi), mp.mpf("0.044715")
+    th = mp.tanh(k * (t + c * t**3))
+    return ((1 + th) / 2, t * (1 - th**2) * k * (1 + 3 * c * t * t) / 2), t * (1 + th) / 2
+
+
+def _mp_geglu(approximate):
+    def forward(a, b):
+        return _mp_gelu_terms(a, approximate)[1] * b
+
+    def da(a, b):
+        return b * sum(_mp_gelu_terms(a, approximate)[0])
+
+    def db(a, b):
+        return _mp_gelu_terms(a, approximate)[1]
+
+    def da_scale(a, b):
+        return abs(b) * sum(abs(v) for v in _mp_gelu_terms(a, approximate)[0])
+
+    return forward, da, db, da_scale
+
+
+# name: (object, exact y, exact dy/da, exact dy/db, magnitude of dy/da's terms or None)
+GATED = {
+    "glu": (actlib.GLU(), _mp_glu, _mp_glu_da, _mp_glu_db, None),
+    "swiglu": (actlib.SwiGLU(), _mp_swiglu, _mp_swiglu_da, _mp_swiglu_db, _mp_swiglu_da_scale),
+}
+if hasattr(actlib, "GELU"):  # GEGLU is built on actlib's GELU
+    GATED |= {"geglu": (actlib.GEGLU(), *_mp_geglu("none")),
+              "geglu_tanh": (actlib.GEGLU(approximate="tanh"), *_mp_geglu("tanh"))}
+GATED_KINDS = ("forward", "da", "db")
+
+
+@functools.cache
+def gated_pairs(dtype):
+    """``(a, b)``: ``b`` the whole elementwise grid of ``dtype`` (float16: every float), ``a``
+    the same grid in a seeded random order. Read-only."""
+    b = elementwise_grid(dtype)
+    a = np.random.default_rng(13).permutation(b)
+    a.flags.writeable = False
+    return a, b
+
+
+def _mp_pairs(f, a, b):
+    with mp.workprec(200):
+        return np.array([f(mp.mpf(float(u)), mp.mpf(float(v))) for u, v in
+                         zip(a, b, strict=True)], dtype=object)
+
+
+@functools.cache
+def gated_reference(name, kind, dtype):
+    """Exact ``kind`` ("forward", "da", "db" or "da_scale") of gated unit ``name`` on the pairs."""
+    exact = GATED[name][1 + (GATED_KINDS + ("da_scale",)).index(kind)]
+    return None if exact is None else _mp_pairs(exact, *gated_pairs(dtype))
+
+
+def gated_errors(name, kind, dtype):
+    """``(x, computed, exact, ulp errors)`` of the gated unit ``name`` (``kind``) on the pairs;
+    ``x`` is the ``(N, 2)`` input, rows ``[a, b]``."""
+    a, b = gated_pairs(dtype)
+    x = np.stack([a, b], axis=-1)
+    act = GATED[name][0]
+    if kind == "forward":
+        computed = act(x)[:, 0]
+    else:
+        computed = act.gradient(x)[GATED_KINDS.index(kind) - 1][:, 0]
+    exact = gated_reference(name, kind, dtype)
+    scale = gated_reference(name, "da_scale", dtype) if kind == "da" else None
+    return x, computed, exact, ulp_error(computed, exact, scale)
+
+
+def gated_backward_errors(name, dtype):
+    """``(x, g, computed, exact, errors)`` of ``backward(x, g)`` on the pairs, ``g`` the grid's
+    incoming gradients of every size; both halves, ``(N, 2)``."""
+    a, b = gated_pairs(dtype)
+    x = np.stack([a, b], axis=-1)
+    g = elementwise_grad_outputs(dtype)
+    computed = GATED[name][0].backward(x, g[:, None])
+    exact, scales = [], []
+    with mp.workprec(256):
+        gm = [mp.mpf(float(v)) for v in g]
+        for kind in ("da", "db"):
+            ref = gated_reference(name, kind, dtype)
+            exact.append(np.array([u * v for u, v in zip(gm, ref, strict=True)], dtype=object))
+            scale = gated_reference(name, "da_scale", dtype) if kind == "da" else None
+            scales.append(None if scale is None else
+                          np.array([abs(u) * v for u, v in zip(gm, scale, strict=True)],
+                                   dtype=object))
+    errs = [ulp_error(computed[:, i], exact[i], scales[i]) for i in range(2)]
+    return x, g, computed, np.stack(exact, axis=-1), np.stack(errs, axis=-1)

@@ -10,17 +10,31 @@ import actlib
 ELEMENTWISE = [actlib.ReLU(), actlib.LeakyReLU(), actlib.Sigmoid(), actlib.Tanh()]
 ELEMENTWISE += [actlib.ELU(), actlib.SELU(), actlib.CELU(), actlib.Softplus(),
                 actlib.LogSigmoid(), actlib.Softsign()]
-ACTS = ELEMENTWISE + [actlib.Softmax()]
+ELEMENTWISE += [actlib.ReLU6(), actlib.Hardtanh(), actlib.Hardsigmoid(), actlib.Hardswish(),
+                actlib.PReLU()]
+ACTS = ELEMENTWISE + [actlib.Softmax(), actlib.LogSoftmax()]
+ALONG_AXIS = ("Softmax", "LogSoftmax")  # not elementwise: they normalise along an axis
 FUNCTIONS = {"ReLU": "relu", "LeakyReLU": "leaky_relu", "Sigmoid": "sigmoid", "Tanh": "tanh",
-             "Softmax": "softmax"}
+             "Softmax": "softmax", "LogSoftmax": "log_softmax"}
 FUNCTIONS |= {"ELU": "elu", "SELU": "selu", "CELU": "celu", "Softplus": "softplus",
               "LogSigmoid": "log_sigmoid", "Softsign": "softsign"}
+FUNCTIONS |= {"ReLU6": "relu6", "Hardtanh": "hard_tanh", "Hardsigmoid": "hard_sigmoid",
+              "Hardswish": "hard_swish", "PReLU": "prelu"}
+# the functions' arguments beyond x
+FUNCTION_ARGS = {"PReLU": (0.25,)}
+
+
+def function(act):
+    """The function form of ``act``, taking ``x`` alone."""
+    f = getattr(actlib, FUNCTIONS[act.name])
+    args = FUNCTION_ARGS.get(act.name, ())
+    return (lambda x: f(x, *args)) if args else f
 
 
 def methods(act):
     """(label, callable taking x, expected name in a TypeError message)."""
     return [
-        ("function", getattr(actlib, FUNCTIONS[act.name]), FUNCTIONS[act.name]),
+        ("function", function(act), FUNCTIONS[act.name]),
         ("call", act, FUNCTIONS[act.name]),
         ("gradient", act.gradient, f"{act.name}.gradient"),
         ("backward", lambda x: act.backward(x, np.ones(np.shape(x))), f"{act.name}.backward"),
@@ -29,8 +43,8 @@ def methods(act):
 
 CASES = [(act, label, f, name) for act in ACTS for label, f, name in methods(act)]
 IDS = [f"{act.name}-{label}" for act, label, _, _ in CASES]
-ELEMENTWISE_CASES = [c for c in CASES if c[0].name != "Softmax"]
-ELEMENTWISE_IDS = [i for i in IDS if not i.startswith("Softmax")]
+ELEMENTWISE_CASES = [c for c in CASES if c[0].name not in ALONG_AXIS]
+ELEMENTWISE_IDS = [i for c, i in zip(CASES, IDS, strict=True) if c[0].name not in ALONG_AXIS]
 
 
 @pytest.mark.parametrize("act, label, f, name", CASES, ids=IDS)
@@ -176,7 +190,8 @@ def test_softmax_axis():
 def test_empty_arrays(act, label, f, name):
     for shape in [(0,), (2, 0), (0, 3)]:
         out = f(np.empty(shape, np.float32))
-        expected = shape + (shape[-1],) if label == "gradient" and act.name == "Softmax" else shape
+        along = label == "gradient" and act.name in ALONG_AXIS
+        expected = shape + (shape[-1],) if along else shape
         assert out.shape == expected and out.dtype == np.float32
 
 
@@ -242,18 +257,18 @@ def test_extreme_inputs_raise_no_floating_point_warning(act, dtype):
     for g in (np.ones_like(x), x, x[::-1].copy(), tiny):
         with np.errstate(all="raise"):
             ys = [act(x), act.gradient(x), act.backward(x, g)]
-        if act.name != "Softmax":
-            ys += [getattr(actlib, FUNCTIONS[act.name])(x)]
+        if act.name not in ALONG_AXIS:
+            ys += [function(act)(x)]
             finite = np.isfinite(x)
             for y in ys[:2]:
                 assert np.isnan(y[~finite & np.isnan(x)]).all()  # NaN propagates
                 assert np.isfinite(y[finite]).all() or act.name in MAY_OVERFLOW
         for y in ys:
             assert y.dtype == dtype
-    if act.name == "Softmax":  # every pair of extremes as a row, and the rows as columns
+    if act.name in ALONG_AXIS:  # every pair of extremes as a row, and the rows as columns
         rows = np.stack(np.meshgrid(x, x), axis=-1).reshape(-1, 2)
         for axis in (-1, 0):
-            s = actlib.Softmax(axis=axis)
+            s = type(act)(axis=axis)
             data = rows if axis == -1 else rows.T
             with np.errstate(all="raise"):
                 s(data), s.gradient(data), s.backward(data, np.ones_like(data))

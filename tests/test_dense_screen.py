@@ -27,7 +27,8 @@ pytestmark = pytest.mark.skipif(not screen_available(), reason=SCREEN_UNAVAILABL
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("dtype", (np.float32, np.float64))
-@pytest.mark.parametrize("name", ("sigmoid", "tanh", *SCREENED_FAMILIES))
+@pytest.mark.parametrize("name", ("sigmoid", "tanh", "hard_sigmoid", "hard_swish",
+                                  *SCREENED_FAMILIES))
 def test_dense_screen_within_the_bars(name, dtype, kind):
     assert_screen_bar(name, kind, dtype, n=N)
 

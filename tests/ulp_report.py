@@ -30,6 +30,8 @@ from grids import (
     BARS,
     ELEMENTWISE,
     FLOATS,
+    GATED,
+    GATED_KINDS,
     JAC_MAX_LEN,
     KINDS,
     LONGDOUBLE,
@@ -38,7 +40,12 @@ from grids import (
     SOFTMAX_KINDS,
     SOFTMAX_UNITS,
     elementwise_errors,
+    gated_backward_errors,
+    gated_errors,
     grad_outputs,
+    log_softmax_jacobian_exact,
+    log_softmax_reference,
+    log_softmax_vjp_exact,
     screen_available,
     screen_worst,
     softmax_jacobian_reference,
@@ -84,6 +91,36 @@ def grid_table():
               f"{bar:g} {SOFTMAX_UNITS['backward']}")
 
 
+def gated_and_log_softmax_table():
+    """The gated units on their pair grids (forward, both partials, backward's two halves) and
+    log-softmax on softmax's rows (forward, Jacobian, backward in eps * sum_i |J_ij g_i|)."""
+    for name in GATED:
+        for dtype in FLOATS:
+            for k, kind in enumerate(GATED_KINDS):
+                x, _, _, err = gated_errors(name, kind, dtype)
+                print(f"{name:<12} {np.dtype(dtype).name:<8} {kind:<9} {len(x):>7} "
+                      f"{err.max():>10.3f}  {BARS[dtype][min(k, 1)]:g} ULP")
+            x, _, _, _, err = gated_backward_errors(name, dtype)
+            for i, half in enumerate(("bwd a", "bwd b")):
+                print(f"{name:<12} {np.dtype(dtype).name:<8} {half:<9} {len(x):>7} "
+                      f"{err[:, i].max():>10.3f}  {BARS[dtype][1]:g} ULP")
+    ls = actlib.LogSoftmax()
+    for dtype in FLOATS:
+        rows = softmax_rows(dtype)
+        fwd = max(ulp_error(ls(r), e).max()
+                  for r, e in zip(rows, log_softmax_reference(dtype), strict=True))
+        small, ps = softmax_rows(dtype, JAC_MAX_LEN), softmax_reference(dtype, JAC_MAX_LEN)
+        jac = max(ulp_error(ls.gradient(r), log_softmax_jacobian_exact(p)).max()
+                  for r, p in zip(small, ps, strict=True))
+        bwd = max(vjp_error(ls.backward(r, g), *log_softmax_vjp_exact(p, g), dtype).max()
+                  for r, p, g in zip(small, ps, grad_outputs(dtype, JAC_MAX_LEN), strict=True))
+        d, bar = np.dtype(dtype).name, SOFTMAX_BARS[dtype]
+        for kind, n, err, unit in [("forward", sum(r.size for r in rows), fwd, "ULP"),
+                                   ("jacobian", len(small), jac, "ULP"),
+                                   ("backward", len(small), bwd, SOFTMAX_UNITS["backward"])]:
+            print(f"{'log_softmax':<12} {d:<8} {kind:<9} {n:>7} {err:>10.3f}  {bar:g} {unit}")
+
+
 def _screen_line(name, dtype, kind, n, err, at, bar, unit):
     over = "  OVER THE BAR" if err > bar else ""
     print(f"{name:<12} {np.dtype(dtype).name:<8} {kind:<9} {n:>9} {err:>10.3f}  {at:<30} "
@@ -127,6 +164,7 @@ def main():
                              "4,000,000; 0 skips it)")
     args = parser.parse_args()
     grid_table()
+    gated_and_log_softmax_table()
     if args.screen > 0:
         screen_table(args.screen)
 
