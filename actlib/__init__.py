@@ -18,8 +18,10 @@ from .hard import (
     relu6,
 )
 from .leaky_relu import LeakyReLU, PReLU, leaky_relu, prelu
+from .mish import Mish, mish
 from .relu import ReLU, relu
 from .sigmoid import Sigmoid, sigmoid
+from .silu import SiLU, silu
 from .softmax import LogSoftmax, Softmax, log_softmax, softmax
 from .softplus import LogSigmoid, Softplus, Softsign, log_sigmoid, softplus, softsign
 from .tanh import Tanh, tanh
@@ -37,11 +39,13 @@ __all__ = [
     "LeakyReLU",
     "LogSigmoid",
     "LogSoftmax",
+    "Mish",
     "PReLU",
     "ReLU",
     "ReLU6",
     "SELU",
     "Sigmoid",
+    "SiLU",
     "Softmax",
     "Softplus",
     "Softsign",
@@ -57,11 +61,13 @@ __all__ = [
     "leaky_relu",
     "log_sigmoid",
     "log_softmax",
+    "mish",
     "prelu",
     "relu",
     "relu6",
     "selu",
     "sigmoid",
+    "silu",
     "softmax",
     "softplus",
     "softsign",

@@ -62,7 +62,7 @@ def as_result(out):
 BLOCK = 65536
 
 
-def blockwise(kernel, x, scratch):
+def blockwise(kernel, x, scratch, block_size=BLOCK):
     """Evaluate a float64 ``kernel`` over ``x`` in cache-sized blocks; round once to ``x``'s dtype.
 
     ``kernel(v, out, *buffers)`` receives a float64 block ``v``, the block ``out`` of the result
@@ -71,18 +71,19 @@ def blockwise(kernel, x, scratch):
     it stores. For float64 input ``v`` is a view of the input, so a kernel never writes to it. A
     kernel of k NumPy passes over whole arrays would stream k arrays through memory and allocate
     several of them; block by block, every pass runs in cache and the extra memory is ``scratch``
-    blocks, whatever the size of ``x``.
+    blocks, whatever the size of ``x``. ``block_size`` elements per block: a kernel with many
+    scratch buffers may run faster in smaller blocks, which keep all of its buffers in L2.
     """
     flat = x.reshape(-1)  # a view unless x is not C-contiguous
     out = np.empty(x.shape, x.dtype)
     out_flat = out.reshape(-1)
     narrow = x.dtype != np.float64
-    size = min(BLOCK, flat.size)
+    size = min(block_size, flat.size)
     buffers = [np.empty(size) for _ in range(scratch + narrow)]
     # A subnormal result, or one that rounds to 0, is the correct rounding, not an error.
     with np.errstate(under="ignore"):
-        for start in range(0, flat.size, BLOCK):
-            block = flat[start : start + BLOCK]
+        for start in range(0, flat.size, block_size):
+            block = flat[start : start + block_size]
             views = [b[: block.size] for b in buffers]
             if narrow:
                 np.copyto(views[0], block)

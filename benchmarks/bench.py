@@ -187,6 +187,24 @@ def naive_softmax_backward(x, g):
     return p * (g - np.sum(g * p, axis=-1, keepdims=True))
 
 
+def naive_silu(x):
+    return x / (1 + np.exp(-x))
+
+
+def naive_silu_gradient(x):
+    s = 1 / (1 + np.exp(-x))
+    return s * (1 + x * (1 - s))  # PyTorch's silu_backward
+
+
+def naive_mish(x):
+    return x * np.tanh(np.log1p(np.exp(x)))
+
+
+def naive_mish_gradient(x):
+    t = np.tanh(np.log1p(np.exp(x)))
+    return t + x * (1 / (1 + np.exp(-x))) * (1 - t * t)  # PyTorch's mish_backward
+
+
 # name: (actlib object, naive forward, naive derivative, float64 bars (forward, derivative)).
 # The naive formulas are the blog post's, or the textbook's for the activations it lacks.
 ELEMENTWISE = {
@@ -195,6 +213,8 @@ ELEMENTWISE = {
     # the forward keeps one refinement step (2.5 -> 1.76 ULP) and may take 2x
     "sigmoid": (actlib.Sigmoid(), seed_sigmoid, seed_sigmoid_gradient, (2.0, 1.5)),
     "tanh": (actlib.Tanh(), seed_tanh, seed_tanh_gradient, (1.5, 1.5)),
+    "silu": (actlib.SiLU(), naive_silu, naive_silu_gradient, (2.0, 2.0)),
+    "mish": (actlib.Mish(), naive_mish, naive_mish_gradient, (2.0, 2.0)),
 }
 # the hard activations and PReLU, against their np.clip / np.where forms
 ELEMENTWISE |= {

@@ -7,7 +7,8 @@ process (``functools.lru_cache``): the tests of one activation and the report re
   float32 and float64: every power of two from the smallest subnormal to the largest binade
   times seeded random mantissas, both signs; the extremes of each format; a dense band around
   0; seeded bands where the activations are interesting (sigmoid's [-40, 40], exp's overflow
-  threshold, the tails where sigmoid' and tanh' go subnormal and then to 0).
+  threshold, the tails where sigmoid' and tanh' go subnormal and then to 0, SiLU's and Mish's
+  minima and the left tails where x e^x goes subnormal and then to 0).
 * :data:`ELEMENTWISE` -- for each elementwise activation: the forward and derivative callables
   under test and their exact definitions in mpmath (written independently of actlib's formulas).
 * :func:`screen_worst` -- the dense screen: millions of seeded random inputs where the
@@ -49,6 +50,10 @@ JAC_MAX_LEN = 64
 _LOG_MAX = {np.float32: 88.72, np.float64: 709.78}
 _LOG_TINY = {np.float32: 87.34, np.float64: 708.40}
 _LOG_SUB = {np.float32: 103.97, np.float64: 745.13}
+# SiLU and Mish go like x e^x far left (their derivatives like (1 + x) e^x): subnormal below
+# x + log|x| = log(tiny), 0 below x + log|x| = log(smallest subnormal / 2).
+_XEXP_TINY = {np.float32: 91.85, np.float64: 714.97}
+_XEXP_SUB = {np.float32: 108.66, np.float64: 751.76}
 # The non-default parameters measured like the defaults (ELEMENTWISE): ELU's and CELU's alpha,
 # softplus's beta. CELU's e^(x/alpha) and softplus's e^(beta x) go subnormal, then to 0, at s
 # times exp's thresholds (s = alpha, 1/beta): the grid has bands there for these s.
@@ -141,6 +146,11 @@ def elementwise_grid(dtype):
             for centre in (scale * _LOG_TINY[dtype], scale * _LOG_SUB[dtype]):
                 parts.append(_band(rng, -centre - 3 * scale, -centre + 3 * scale, 150, dtype))
         parts += [_kinks(rng, dtype)]
+        # SiLU's and Mish's minima and the zeros of their derivatives (-1.2785, -1.1924), and
+        # their left tails (drawn last, so the bands above keep their points)
+        parts.append(_band(rng, -1.6, -0.9, 400, dtype))
+        for centre in (_XEXP_TINY[dtype], _XEXP_SUB[dtype]):
+            parts.append(-_band(rng, centre - 3, centre + 3, 400, dtype))
         x = np.concatenate(parts)
     # np.unique sorts and keeps one of +0 / -0, so put -0 back. NaN is added after it: numpy 2.4's
     # unique turns float16's quiet NaN into a signalling one (0x7c01), which is not an input we
@@ -189,6 +199,48 @@ def _mp_tanh_grad(t):
     return mp.sech(t) ** 2
 
 
+def _mp_silu(t):
+    if mp.isinf(t):
+        return t if t > 0 else mp.mpf(0)  # the limits (t / (1 + e^-t) is -inf / inf at -inf)
+    return t * _mp_sigmoid(t)
+
+
+def _mp_silu_terms(t):
+    """silu'(t) = s + t s (1 - s): the two terms, 1 - s taken as sigma(-t) (no cancellation)."""
+    s = _mp_sigmoid(t)
+    return s, t * s * _mp_sigmoid(-t)
+
+
+def _mp_mish(t):
+    if mp.isinf(t):
+        return t if t > 0 else mp.mpf(0)
+    return t * mp.tanh(mp.log1p(mp.exp(t)))
+
+
+def _mp_mish_terms(t):
+    """mish'(t) = tanh(sp) + t sech^2(sp) sigma(t), sp = softplus(t) = log(1 + e^t)."""
+    sp = mp.log1p(mp.exp(t))
+    return mp.tanh(sp), t * mp.sech(sp) ** 2 * _mp_sigmoid(t)
+
+
+def _mp_derivative(terms, limits):
+    """The derivative as the sum of ``terms(t)``, its limits at -inf and +inf given."""
+    def f(t):
+        if mp.isinf(t):
+            return mp.mpf(limits[t > 0])
+        a, b = terms(t)
+        return a + b
+    return f
+
+
+def _mp_magnitude(terms):
+    """The sum of the magnitudes of ``terms(t)``: the unit for a derivative that crosses 0."""
+    def f(t):
+        if mp.isinf(t):
+            return mp.mpf(1) if t > 0 else mp.mpf(0)  # both derivatives' limits, as magnitudes
+        a, b = terms(t)
+        return abs(a) + abs(b)
+    return f
 def _mp_clip(lo, hi):
     return lambda t: min(max(t, mp.mpf(lo)), mp.mpf(hi))
 
@@ -228,6 +280,10 @@ ELEMENTWISE = {
     "sigmoid": (actlib.sigmoid, actlib.Sigmoid().gradient,
                 _nan_or(_mp_sigmoid), _nan_or(_mp_sigmoid_grad)),
     "tanh": (actlib.tanh, actlib.Tanh().gradient, _nan_or(mp.tanh), _nan_or(_mp_tanh_grad)),
+    "silu": (actlib.silu, actlib.SiLU().gradient, _nan_or(_mp_silu),
+             _nan_or(_mp_derivative(_mp_silu_terms, (0, 1)))),
+    "mish": (actlib.mish, actlib.Mish().gradient, _nan_or(_mp_mish),
+             _nan_or(_mp_derivative(_mp_mish_terms, (0, 1)))),
     "prelu": (_PRELU, _PRELU.gradient,
               _nan_or(_mp_leaky(_PRELU_SLOPE)), _nan_or(_mp_leaky_grad(_PRELU_SLOPE))),
     "relu6": (actlib.relu6, actlib.ReLU6().gradient,
@@ -243,11 +299,15 @@ KINDS = ("forward", "gradient")
 # For a derivative that is a sum of terms and crosses zero (SiLU, GELU, Mish): name -> the sum
 # of its terms' magnitudes in mpmath. Its errors are measured in ULP of that sum (the rule's
 # unit for such derivatives), since no float64 evaluation beats the rounding of its largest term.
-GRADIENT_MAGNITUDE = {}
+GRADIENT_MAGNITUDE = {
+    "silu": _nan_or(_mp_magnitude(_mp_silu_terms)),  # s + |t| s (1 - s)
+    "mish": _nan_or(_mp_magnitude(_mp_mish_terms)),  # tanh(sp) + |t| sech^2(sp) sigma(t)
+}
 ACTIVATION_OBJECTS = {"relu": actlib.ReLU(), "leaky_relu": _LEAKY, "sigmoid": actlib.Sigmoid(),
                       "tanh": actlib.Tanh()}
 ACTIVATION_OBJECTS |= {"prelu": _PRELU, "relu6": actlib.ReLU6(), "hard_tanh": actlib.Hardtanh(),
                        "hard_sigmoid": actlib.Hardsigmoid(), "hard_swish": actlib.Hardswish()}
+ACTIVATION_OBJECTS |= {"silu": actlib.SiLU(), "mish": actlib.Mish()}
 
 
 # The exponential linear units and the softplus family (notebooks 06 and 07), from their
@@ -437,6 +497,16 @@ def _ld_tanh_grad(x):
     return 4 * e / (1 + e) ** 2  # sech(x)**2, from sech x = 2 e^-|x| / (1 + e^-2|x|)
 
 
+def _ld_silu_terms(x):
+    s, c = _ld_sigmoid(x), _ld_sigmoid(-x)  # 1 - s as sigma(-x): no cancellation
+    return s, x * s * c
+
+
+def _ld_mish_terms(x):
+    sp = np.log1p(np.exp(x))
+    return np.tanh(sp), x * _ld_sigmoid(x) / np.cosh(sp) ** 2
+
+
 # name: (forward, derivative), long double in and out
 LONGDOUBLE = {
     "relu": (lambda x: np.where(x > 0, x, 0), lambda x: (x > 0).astype(np.longdouble)),
@@ -444,6 +514,8 @@ LONGDOUBLE = {
                    lambda x: np.where(x > 0, 1, np.longdouble(_SLOPE))),
     "sigmoid": (_ld_sigmoid, _ld_sigmoid_grad),
     "tanh": (np.tanh, _ld_tanh_grad),
+    "silu": (lambda x: x * _ld_sigmoid(x), lambda x: sum(_ld_silu_terms(x))),
+    "mish": (lambda x: x * np.tanh(np.log1p(np.exp(x))), lambda x: sum(_ld_mish_terms(x))),
     "prelu": (lambda x: np.where(x > 0, x, np.longdouble(_PRELU_SLOPE) * x),
               lambda x: np.where(x > 0, 1, np.longdouble(_PRELU_SLOPE))),
     "relu6": (lambda x: np.clip(x, 0, 6), lambda x: ((x > 0) & (x < 6)).astype(np.longdouble)),
@@ -508,7 +580,10 @@ _ld_register("softsign", lambda x: x / (1 + np.abs(x)), lambda x: 1 / (1 + np.ab
 SCREENED_FAMILIES = ("elu", "selu", "celu(alpha=0.3)", "softplus", "softplus(beta=10)",
                      "log_sigmoid", "softsign")
 # name: the sum of the derivative's terms' magnitudes in long double (see GRADIENT_MAGNITUDE)
-LONGDOUBLE_MAGNITUDE = {}
+LONGDOUBLE_MAGNITUDE = {
+    "silu": lambda x: sum(np.abs(t) for t in _ld_silu_terms(x)),
+    "mish": lambda x: sum(np.abs(t) for t in _ld_mish_terms(x)),
+}
 SCREEN_CHUNK = 2**20  # inputs per pass: about 100 MB of temporaries
 SCREEN_UNAVAILABLE = (
     f"the dense screen needs a long double with a 64-bit significand; this platform's has "

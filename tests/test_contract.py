@@ -12,6 +12,7 @@ ELEMENTWISE += [actlib.ELU(), actlib.SELU(), actlib.CELU(), actlib.Softplus(),
                 actlib.LogSigmoid(), actlib.Softsign()]
 ELEMENTWISE += [actlib.ReLU6(), actlib.Hardtanh(), actlib.Hardsigmoid(), actlib.Hardswish(),
                 actlib.PReLU()]
+ELEMENTWISE += [actlib.SiLU(), actlib.Mish()]
 ACTS = ELEMENTWISE + [actlib.Softmax(), actlib.LogSoftmax()]
 ALONG_AXIS = ("Softmax", "LogSoftmax")  # not elementwise: they normalise along an axis
 FUNCTIONS = {"ReLU": "relu", "LeakyReLU": "leaky_relu", "Sigmoid": "sigmoid", "Tanh": "tanh",
@@ -20,6 +21,7 @@ FUNCTIONS |= {"ELU": "elu", "SELU": "selu", "CELU": "celu", "Softplus": "softplu
               "LogSigmoid": "log_sigmoid", "Softsign": "softsign"}
 FUNCTIONS |= {"ReLU6": "relu6", "Hardtanh": "hard_tanh", "Hardsigmoid": "hard_sigmoid",
               "Hardswish": "hard_swish", "PReLU": "prelu"}
+FUNCTIONS |= {"SiLU": "silu", "Mish": "mish"}
 # the functions' arguments beyond x
 FUNCTION_ARGS = {"PReLU": (0.25,)}
 
@@ -201,6 +203,8 @@ def test_repr_shows_parameters():
     assert repr(actlib.LeakyReLU(0.2)) == "LeakyReLU(negative_slope=0.2)"
     assert repr(actlib.Sigmoid()) == "Sigmoid()"
     assert repr(actlib.Tanh()) == "Tanh()"
+    assert repr(actlib.SiLU()) == "SiLU()"
+    assert repr(actlib.Mish()) == "Mish()"
     assert repr(actlib.Softmax()) == "Softmax(axis=-1)"
     assert repr(actlib.Softmax(axis=0)) == "Softmax(axis=0)"
     assert repr(actlib.ELU()) == "ELU(alpha=1.0)"

@@ -62,6 +62,10 @@ ROUNDED_TWICE = [
     ("sigmoid", np.float64, -800.0, 1e300),  # f' = 0 in float64, g f' = 3.7e-48
     ("tanh", np.float64, -400.0, 1e300),
     ("tanh", np.float32, -60.0, 1e30),
+    ("silu", np.float64, -720.0, 1e300),  # silu'(x) = (1 + x) e^x subnormal: -2.0e-310
+    ("silu", np.float32, -100.0, 1e30),  # silu' subnormal in float32: -3.7e-42
+    ("mish", np.float64, -720.0, 1e300),
+    ("mish", np.float32, -100.0, 1e30),
 ]
 
 
