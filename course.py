@@ -41,9 +41,15 @@ TEST_REQS = ["pytest>=8", "hypothesis>=6.100", "mpmath>=1.3", "nbval>=0.11", "ma
              "ipykernel>=6"]
 
 
+# The notebooks' matrices are small: one BLAS thread is faster than several contending for the
+# cores, and makes the sums' order, hence the printed figures, the same on every machine.
+ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
 def run(*cmd, **kwargs):
     print("+", " ".join(str(c) for c in cmd), flush=True)
-    return subprocess.run([str(c) for c in cmd], cwd=ROOT, **kwargs).returncode
+    env = {**os.environ, **ONE_THREAD}
+    return subprocess.run([str(c) for c in cmd], cwd=ROOT, env=env, **kwargs).returncode
 
 
 def python_in(env_dir):
@@ -83,11 +89,19 @@ def create_env(env_dir, base_python):
         )
 
 
-def ensure_env(env_dir, requirements, base_python=None, kernel=False):
-    """Create ``env_dir`` if needed and install ``requirements``; skip when nothing changed."""
+def ensure_env(env_dir, requirements, base_python=None, kernel=False, editable=False):
+    """Create ``env_dir`` if needed and install ``requirements``; skip when nothing changed.
+
+    ``editable``: first install actlib from this checkout in editable mode (edits to actlib/ take
+    effect at once), without its dependencies, which ``requirements`` then bring (with pip's
+    progress shown). The editable build itself runs quietly: for a package at the top of the
+    checkout, setuptools always prints a ten-line notice about folders that share its name,
+    which means nothing here. Its output is shown if it fails.
+    """
     stamp = env_dir / ".actlib-stamp"
     digest = hashlib.sha256(
-        (ROOT / "pyproject.toml").read_bytes() + KERNEL.read_bytes() + repr(requirements).encode()
+        (ROOT / "pyproject.toml").read_bytes() + KERNEL.read_bytes()
+        + repr((requirements, ONE_THREAD)).encode()
     ).hexdigest()
     py = python_in(env_dir)
     if py.exists() and stamp.exists() and stamp.read_text() == digest and has_pip(py):
@@ -97,7 +111,15 @@ def ensure_env(env_dir, requirements, base_python=None, kernel=False):
     if not py.exists() or not has_pip(py):
         create_env(env_dir, base_python)
     pip = [py, "-m", "pip", "install", "--disable-pip-version-check", "--progress-bar", "on"]
-    if run(*pip, "--quiet", "--upgrade", "pip") != 0 or run(*pip, *requirements) != 0:
+    if run(*pip, "--quiet", "--upgrade", "pip") != 0:
+        sys.exit(f"installing into {env_dir} failed; see the messages above")
+    if editable:
+        print("Installing actlib from this checkout (editable) ...", flush=True)
+        build = subprocess.run([str(c) for c in (*pip, "--no-deps", "-e", ".")], cwd=ROOT,
+                               capture_output=True, text=True)
+        if build.returncode != 0:
+            sys.exit(f"{build.stdout}{build.stderr}\ninstalling actlib into {env_dir} failed")
+    if run(*pip, *requirements) != 0:
         sys.exit(f"installing into {env_dir} failed; see the messages above")
     if kernel:
         install_kernel(env_dir, py)
@@ -118,11 +140,13 @@ def install_kernel(env_dir, py):
     spec = json.loads(ipython_spec.stdout)
     spec["argv"] = [str(py), "{resource_dir}/" + KERNEL.name, "-f", "{connection_file}"]
     spec["display_name"] = "Python 3 (actlib)"
+    spec["env"] = ONE_THREAD
     (kernel_dir / "kernel.json").write_text(json.dumps(spec, indent=1))
 
 
 def main_env():
-    return ensure_env(ROOT / ".venv", ["-e", ".[course,test]"], kernel=True)
+    # actlib itself is installed editable first, so "actlib[...]" brings only its extras
+    return ensure_env(ROOT / ".venv", ["actlib[course,test]"], kernel=True, editable=True)
 
 
 def lab():

@@ -6,6 +6,7 @@ product), named as PyTorch's classes. ``actlib.testing`` holds the measuring too
 """
 
 from .elu import CELU, ELU, SELU, celu, elu, selu
+from .gelu import GELU, gelu
 from .glu import GEGLU, GLU, SwiGLU, geglu, glu, swiglu
 from .hard import (
     Hardsigmoid,
@@ -32,6 +33,7 @@ __all__ = [
     "CELU",
     "ELU",
     "GEGLU",
+    "GELU",
     "GLU",
     "Hardsigmoid",
     "Hardswish",
@@ -54,6 +56,7 @@ __all__ = [
     "celu",
     "elu",
     "geglu",
+    "gelu",
     "glu",
     "hard_sigmoid",
     "hard_swish",

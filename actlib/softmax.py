@@ -113,6 +113,13 @@ def _shifted_exp(x, axis):
     half a float64 ULP. The max's exp is exactly 1.
     """
     z, k, shift = _shifted(x, axis)
+    if x.dtype != np.float64 and z.size:
+        # float16/32: below z = -700 every term is 0 in the result's dtype, so the float64 terms
+        # e^z need not be exact there: clamped, masked scores (-inf, -1e9) take exp's fast path
+        # (NumPy's exp of a huge negative is 3 to 6 times slower) and add nothing to the sum.
+        # A slice whose max is -inf (all -inf: no distribution) keeps its -inf, hence NaN.
+        finite_max = np.isfinite(np.take_along_axis(z, k, axis=axis))
+        np.maximum(z, np.where(finite_max, _NARROW_FLOOR, -np.inf), out=z)
     with np.errstate(under="ignore"):
         return np.exp(z, out=z), k, shift
 
@@ -141,6 +148,12 @@ def _shifted(x, axis):
         plus_inf = np.broadcast_to(m == np.inf, x.shape)
         z = np.where(plus_inf, np.where(x == np.inf, 0.0, -np.inf), z)
     return z, k, shift
+
+
+# e^-700 is 1e-304: a float16/32 probability, gradient or Jacobian entry built on it is 0 (its
+# scale is at most 3.4e38), exactly as for the true, smaller term, and a million of them add
+# 1e-298 to a sum of at least 1.
+_NARROW_FLOOR = -700.0
 
 
 def _row_sum(e, axis):

@@ -332,11 +332,12 @@ _SOFTSIGN_CLIP = 2.0**53
 
 
 def _softsign_kernel(x, out, c, u):
-    # x / (1 + |x|) with x clipped to +-2**53 first: 1 + |x| is then exact wherever it is past
-    # 2**52 (floats there are whole numbers), so the quotient never decreases as x grows (without
-    # the clip, 1 + |x| rounds up past 2**53 and 2**53 + 2 gave 1 - 2**-52 where 6e15 gave
-    # 1 - 2**-53), and +-inf give +-1 rather than inf / inf. Past 2**53 the quotient is +-1,
-    # within 1 ULP of the exact value (which rounds to 1 - 2**-53 below 2**54).
+    # x / (1 + |x|) with x clipped to +-2**53 first: +-inf give +-1 rather than inf / inf, and
+    # past 2**53 the quotient is +-1, within 1 ULP of the exact value (which rounds to
+    # 1 - 2**-53 below 2**54); unclipped, 1 + |x| rounds up there and 2**53 + 2 gave 1 - 2**-52
+    # where 6e15 gave 1 - 2**-53. (Below 2**53, where 1 + |x| rounds, the quotient can still
+    # step down by one ULP between neighbouring x: within the bars, as any result that is not
+    # correctly rounded may.)
     np.clip(x, -_SOFTSIGN_CLIP, _SOFTSIGN_CLIP, out=c)
     np.abs(c, out=u)
     u += 1.0
@@ -347,7 +348,7 @@ def _softsign_gradient_kernel(x, out, t, u):
     # q = (1 / d) / d with d = 1 + |x|: the reciprocal first, so that nothing overflows (d * d
     # would be inf past 1.3e154, where the derivative is still a float). Relative error at most
     # 4 u (u = 2**-53): d's rounding, doubled by the square, and the two divisions', which add
-    # without doubling: under 4 ULP in float64 (2.5 on dense screens), and far below half a
+    # without doubling: under 4 ULP in float64 (3.0 on dense screens), and far below half a
     # float32 ULP for float16/32, rounded once.
     r = out if out.dtype == np.float64 else u
     np.abs(x, out=t)
@@ -360,7 +361,7 @@ def _softsign_gradient_corrected64(x, out, a, d, v):
     # For backward in float64, whose product with g adds another u: q = (1 / d) / d corrected
     # for lo = (1 + |x|) - d, exact by Fast2Sum of the larger and the smaller of |x| and 1:
     # 1 / (d + lo)^2 = q (1 - 2 lo / d) to first order. Relative error about 2 u, so g times it
-    # stays within 3 ULP (without the correction 4.2 on dense screens, 5 in theory).
+    # stays within 3 ULP (2.84 on a dense screen; g times (1/d)^2 reached 4.2, (1/d)/d 3.3).
     np.abs(x, out=a)
     np.clip(a, 1.0, 2.0**600, out=d)  # the larger (inf: 2**600, whose 1 / d^2 is 0 too)
     np.clip(a, 0.0, 1.0, out=a)  # the smaller
@@ -400,8 +401,9 @@ def softsign(x):
         The naive ``x / (1 + np.abs(x))`` gives NaN at ``+-inf`` (inf / inf), with an "invalid"
         warning; here those entries get their limits ``+-1``, silently. ``x`` is clipped to
         ``+-2**53`` first: past it the result is ``+-1`` (within 1 ULP; the exact value rounds to
-        ``1 - 2**-53`` below ``2**54``), and ``1 + |x|`` is exact past ``2**52``, so the result
-        never decreases as ``x`` grows (unclipped, ``1 + |x|`` rounds up past ``2**53``).
+        ``1 - 2**-53`` below ``2**54``), where unclipped ``1 + |x|`` rounds up and the quotient
+        jumps between ``1`` and ``1 - 2**-52``. Below, where ``1 + |x|`` rounds, the result can
+        step down by one ULP between neighbouring inputs, within the accuracy bar.
         Accuracy, against mpmath: float64 within 3 ULP (1.47 measured), float32 and float16
         within 1 ULP.
     """

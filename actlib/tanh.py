@@ -3,6 +3,7 @@
 import numpy as np
 
 from ._base import Activation, as_float_array, as_result, blockwise, exp_split
+from .sigmoid import _BLOCK, _ratio_exact64
 
 
 def tanh(x):
@@ -58,6 +59,17 @@ def _tanh_gradient64(x, out, a, e, lo):
     np.subtract(q, lo, out=out)
 
 
+def _tanh_gradient_exact64(x, out, a, e, d, lo, hi, u, v):
+    # backward's derivative (Tanh._gradient_for_backward): 4 e / (1 + e)^2 with the square and
+    # the division carried exactly (the sigmoid's _ratio_exact64), so that only exp's error and
+    # the final rounding remain; times 4, exact (a normal float wherever backward uses it).
+    np.abs(x, out=a)
+    np.multiply(a, -2.0, out=a)  # -inf past |x| = 9e307 (the caller ignores the overflow)
+    np.exp(a, out=e)
+    _ratio_exact64(e, out, d, lo, hi, a, u, v)
+    out *= 4.0
+
+
 def _tanh_gradient_narrow(x, out, a, e, _):
     # 4e / (1 + e)^2 in float64 is within about 4 float64 ULP: rounded once, <= 0.5 ULP + a hair.
     # 2|x| <= 7e38 cannot overflow float64.
@@ -92,6 +104,12 @@ class Tanh(Activation):
             m, k = exp_split(-2.0 * np.abs(x))
         return m, k + 2
 
+    def _gradient_for_backward(self, x):
+        # backward needs the relative error (Activation._gradient_for_backward): gradient's reaches
+        # 3.95 units of 2**-53, and g times it 4.4 ULP; this kernel's 2.1, so backward 2.6.
+        with np.errstate(over="ignore"):  # -2|x| = -inf past 9e307, as in gradient
+            return as_result(blockwise(_tanh_gradient_exact64, x, scratch=7, block_size=_BLOCK))
+
     def gradient(self, x):
         r"""The derivative, accurate in the tails.
 
@@ -103,6 +121,13 @@ class Tanh(Activation):
         The blog post's ``1 - t**2`` rounds ``t`` to 1 for ``|x| > 19.1`` and returns 0 where the
         true value is about ``4 e^{-2|x|}``. At most 4 ULP in float64 (2.87 measured), 1 ULP in
         float32 and float16.
+
+        ``backward`` multiplies by ``g`` and rounds once, which carries over the derivative's
+        error *relative* to its size, plus half an ULP: this one's reaches 3.95 units of
+        ``2**-53``, and ``g`` times it 4.45 ULP. So in float64 ``backward`` multiplies by a more
+        exact derivative (``Activation._gradient_for_backward``, the sigmoid's kernel on
+        ``e = e^{-2|x|}``, times 4): within 2.11 units relative measured (1.99 on NumPy's
+        baseline kernels), so ``backward`` stays within 2.61 ULP for any incoming gradient.
 
         >>> Tanh().gradient([-20.0, 20.0])
         array([1.6993417e-17, 1.6993417e-17])

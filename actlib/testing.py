@@ -256,8 +256,10 @@ def relative_error(a, b):
 def gradcheck(f, df, x, h=None):
     """Relative error between the analytic derivative ``df(x)`` and central differences of ``f``.
 
-    For elementwise activations: ``gradcheck(act, act.gradient, x)``. Keep ``x`` away from kinks
-    (ReLU at 0) by more than the step.
+    For elementwise activations: ``gradcheck(act, act.gradient, x)``. The step is ``h``, or by
+    default ``eps**(1/3) * max(1, |x|)`` (about ``6e-6`` near 0), as in
+    :func:`numerical_derivative`; about ``1e-7`` or less means the two agree
+    (:func:`relative_error`). Keep ``x`` away from kinks (ReLU at 0) by more than the step.
 
     >>> gradcheck(np.sin, np.cos, np.linspace(-2, 2, 9)) < 1e-8
     True

@@ -7,7 +7,10 @@ Run from the repository root, with actlib installed (``python3 course.py`` sets 
     .venv/bin/python benchmarks/bench.py --n 100000 --repeat 31
     .venv/bin/python benchmarks/bench.py --only softmax --only tanh
 
-What it measures, for every activation of ``ELEMENTWISE`` and softmax, in float64 and float32:
+What it measures, for every activation of ``ELEMENTWISE`` and softmax, in float64 and float32
+(GELU's exact form against ``0.5 * x * (1 + scipy.special.erf(x / sqrt(2)))``, when SciPy is
+installed; its tanh form against the textbook ``0.5 * x * (1 + tanh(sqrt(2/pi) (x + 0.044715
+x**3)))``, and for information against the same with ``x * x * x``):
 
 * time of actlib's forward and gradient against the blog post's formula (``np.where(x >= 0, x, 0)``,
   ``1 / (1 + np.exp(-x))``, ``s * (1 - s)`` with ``s`` recomputed twice as the seed does,
@@ -205,6 +208,44 @@ def naive_mish_gradient(x):
     return t + x * (1 / (1 + np.exp(-x))) * (1 - t * t)  # PyTorch's mish_backward
 
 
+# GELU. The exact form's naive formula needs erf, which NumPy lacks: SciPy's, for the benchmark
+# only (rows skipped with a note where SciPy is absent). The tanh form's is the textbook's, with
+# x**3 as it is written; NumPy computes x**3 with pow, about 20x slower than x * x * x, so the
+# rows against "x * x * x" are printed too, for information.
+try:
+    from scipy.special import erf as scipy_erf
+except ImportError:  # pragma: no cover - SciPy is not a dependency
+    scipy_erf = None
+SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+
+
+def naive_gelu(x):
+    return 0.5 * x * (1 + scipy_erf(x / math.sqrt(2)))
+
+
+def naive_gelu_gradient(x):
+    return 0.5 * (1 + scipy_erf(x / math.sqrt(2))) + x * np.exp(-0.5 * x * x) / math.sqrt(
+        2 * math.pi)
+
+
+def naive_gelu_tanh(x):
+    return 0.5 * x * (1 + np.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x**3)))
+
+
+def naive_gelu_tanh_gradient(x):
+    t = np.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x**3))
+    return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+
+
+def naive_gelu_tanh_mul(x):
+    return 0.5 * x * (1 + np.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)))
+
+
+def naive_gelu_tanh_gradient_mul(x):
+    t = np.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
+    return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+
+
 # name: (actlib object, naive forward, naive derivative, float64 bars (forward, derivative)).
 # The naive formulas are the blog post's, or the textbook's for the activations it lacks.
 ELEMENTWISE = {
@@ -215,7 +256,14 @@ ELEMENTWISE = {
     "tanh": (actlib.Tanh(), seed_tanh, seed_tanh_gradient, (1.5, 1.5)),
     "silu": (actlib.SiLU(), naive_silu, naive_silu_gradient, (2.0, 2.0)),
     "mish": (actlib.Mish(), naive_mish, naive_mish_gradient, (2.0, 2.0)),
+    "gelu_tanh": (actlib.GELU(approximate="tanh"), naive_gelu_tanh, naive_gelu_tanh_gradient,
+                  (2.0, 2.0)),
 }
+if scipy_erf is not None:
+    ELEMENTWISE["gelu"] = (actlib.GELU(), naive_gelu, naive_gelu_gradient, (2.0, 2.0))
+# For information: (name, actlib object, naive forward, naive derivative, note)
+INFO = [("gelu_tanh", actlib.GELU(approximate="tanh"), naive_gelu_tanh_mul,
+         naive_gelu_tanh_gradient_mul, "naive with x * x * x, not x**3")]
 # the hard activations and PReLU, against their np.clip / np.where forms
 ELEMENTWISE |= {
     "relu6": (actlib.ReLU6(), naive_relu6, naive_relu6_gradient, (1.5, 1.5)),
@@ -230,6 +278,24 @@ GATED = {
     "glu": (actlib.GLU(), naive_glu, naive_glu_backward),
     "swiglu": (actlib.SwiGLU(), naive_swiglu, naive_swiglu_backward),
 }
+
+
+def naive_geglu_parts(gelu, gradient):
+    def forward(x):
+        a, b = np.split(x, 2, axis=-1)
+        return gelu(a) * b
+
+    def backward(x, g):
+        a, b = np.split(x, 2, axis=-1)
+        return np.concatenate([g * b * gradient(a), g * gelu(a)], axis=-1)
+
+    return forward, backward
+
+
+GATED["geglu_tanh"] = (actlib.GEGLU(approximate="tanh"),
+                       *naive_geglu_parts(naive_gelu_tanh, naive_gelu_tanh_gradient))
+if scipy_erf is not None:
+    GATED["geglu"] = (actlib.GEGLU(), *naive_geglu_parts(naive_gelu, naive_gelu_gradient))
 
 
 # The ELU and softplus families (notebooks 06, 07): the textbook formulas, np.where and all.
@@ -328,6 +394,10 @@ def cases(n, rng):
             yield name, "forward", x.dtype, partial(naive, x), partial(act, x), "", bar_forward
             yield (name, "gradient", x.dtype, partial(naive_gradient, x),
                    partial(act.gradient, x), "", bar_gradient)
+        for name, act, naive, naive_gradient, note in INFO:
+            yield name, "forward", x.dtype, partial(naive, x), partial(act, x), note, None
+            yield (name, "gradient", x.dtype, partial(naive_gradient, x),
+                   partial(act.gradient, x), note, None)
         yield from scaled_exp_cases(x)
         g = rng.standard_normal(n).astype(dtype)
         yield ("prelu", "weight_grad", x.dtype, partial(naive_prelu_weight_gradient, x, g),
@@ -484,6 +554,9 @@ def main(argv=None):
           "Softmax.gradient builds the full Jacobian,")
     print(f"O(n^2) per row: {math.isqrt(args.n)}^3 = {math.isqrt(args.n) ** 3:.2e} elements here, "
           "so it is not benchmarked; backward needs O(n).")
+    if scipy_erf is None:
+        print("gelu (exact): skipped, its naive formula needs scipy.special.erf "
+              "(pip install scipy, for the benchmark only).")
     if failures:
         print(f"Bars NOT met ({len(failures)}): " + "; ".join(failures))
     else:

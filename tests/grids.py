@@ -61,6 +61,13 @@ ELU_ALPHAS = (0.5, 2.0)
 CELU_ALPHAS = (0.5, 2.0, 0.3)
 SOFTPLUS_BETAS = (0.5, 10.0)
 _EXP_SCALES = sorted({a for a in CELU_ALPHAS} | {1 / b for b in SOFTPLUS_BETAS} - {0.5})
+# GELU: where x Phi(x) and its derivative go subnormal and then round to 0 (x = -37.5 to -38.7 in
+# float64, -13 to -14.3 in float32), the same for the tanh form (x = -21 to -21.7, -10 to -10.7);
+# the derivative's zero (-0.7518) and the edges of actlib.special's pieces (0.5 and 2).
+_GELU_BANDS = {np.float32: ((-14.5, -12.5), (-11.0, -9.5), (-0.8, -0.7), (0.45, 0.55),
+                            (-0.55, -0.45), (1.95, 2.05), (-2.05, -1.95)),
+               np.float64: ((-39.0, -37.0), (-22.0, -20.5), (-0.8, -0.7), (0.45, 0.55),
+                            (-0.55, -0.45), (1.95, 2.05), (-2.05, -1.95))}
 
 
 def binade_grid(dtype, mantissas, seed):
@@ -151,6 +158,8 @@ def elementwise_grid(dtype):
         parts.append(_band(rng, -1.6, -0.9, 400, dtype))
         for centre in (_XEXP_TINY[dtype], _XEXP_SUB[dtype]):
             parts.append(-_band(rng, centre - 3, centre + 3, 400, dtype))
+        gelu_rng = np.random.default_rng(2025)  # its own seed: the bands above stay as they were
+        parts += [_band(gelu_rng, lo, hi, 300, dtype) for lo, hi in _GELU_BANDS[dtype]]
         x = np.concatenate(parts)
     # np.unique sorts and keeps one of +0 / -0, so put -0 back. NaN is added after it: numpy 2.4's
     # unique turns float16's quiet NaN into a signalling one (0x7c01), which is not an input we
@@ -265,12 +274,73 @@ def _mp_hard_swish_grad(t):  # PyTorch's hardswish_backward: the middle piece on
     if t < -3:
         return mp.mpf(0)
     return (2 * t + 3) / 6 if t <= 3 else mp.mpf(1)
+def _mp_ncdf(t):
+    return mp.erfc(-t / mp.sqrt(2)) / 2  # the standard normal CDF Phi
+
+
+# GELU. Beyond |x| = 1e4 (mpmath's erfc fails near 1e308) Phi(x) is within 10^-(2e7) of 0 or 1,
+# far below any float: 1 for x > 0, and for x < 0 its asymptote phi(x) / |x|, tiny but not 0
+# (so that a product with an infinite factor, as in GEGLU, has its sign and is not NaN).
+_GELU_BIG = 10**4
+
+
+def _mp_gelu(t):
+    if abs(t) > _GELU_BIG:
+        return t if t > 0 else -mp.npdf(t)
+    return t * _mp_ncdf(t)
+
+
+def _mp_gelu_parts(t):
+    """Phi(x) and x phi(x): GELU'(x) is their sum."""
+    if abs(t) > _GELU_BIG:
+        if t > 0 or mp.isinf(t):
+            return (mp.mpf(1) if t > 0 else mp.mpf(0)), mp.mpf(0)
+        return mp.npdf(t) / -t, t * mp.npdf(t)
+    return _mp_ncdf(t), t * mp.npdf(t)
+
+
+# GELU's tanh form, x sigma(2u) = x (1 + tanh u) / 2, u = sqrt(2/pi) (x + 0.044715 x^3), the
+# constant the exact decimal. Beyond |x| = 100, sigma(2u) is within e^(-1e5) of 1 or 0.
+_GELU_TANH_C = "0.044715"  # a string: made an mpf at the working precision, not at 53 bits
+_GELU_TANH_BIG = 100
+
+
+def _mp_two_u(t):
+    return 2 * mp.sqrt(2 / mp.pi) * (t + mp.mpf(_GELU_TANH_C) * t**3)
+
+
+def _mp_gelu_tanh(t):
+    if abs(t) > _GELU_TANH_BIG:  # for x < 0, sigma(2u) = e^(2u) to within e^(-1e5) relative
+        return t if t > 0 else (mp.mpf(0) if mp.isinf(t) else t * mp.exp(_mp_two_u(t)))
+    return t / (1 + mp.exp(-_mp_two_u(t)))  # (1 + tanh u) / 2 = sigma(2u), without cancelling
+
+
+def _mp_gelu_tanh_parts(t):
+    """sigma(2u) and x sigma(2u) (1 - sigma(2u)) 2u'(x): the derivative is their sum."""
+    if abs(t) > _GELU_TANH_BIG and (t > 0 or mp.isinf(t)):
+        return (mp.mpf(1) if t > 0 else mp.mpf(0)), mp.mpf(0)
+    v = _mp_two_u(t)
+    if t < -_GELU_TANH_BIG:  # sigma(v) = e^v, 1 - sigma(v) = 1, to within e^(-1e5) relative
+        s = mp.exp(v)
+        return s, t * s * 2 * mp.sqrt(2 / mp.pi) * (1 + 3 * mp.mpf(_GELU_TANH_C) * t**2)
+    s, s_neg = 1 / (1 + mp.exp(-v)), 1 / (1 + mp.exp(v))  # sigma(v), 1 - sigma(v)
+    dv = 2 * mp.sqrt(2 / mp.pi) * (1 + 3 * mp.mpf(_GELU_TANH_C) * t**2)
+    return s, t * s * s_neg * dv
+
+
+def _sum_of(terms):
+    return lambda t: mp.fsum(terms(t))
+
+
+def _magnitude_of(terms):
+    return lambda t: mp.fsum(abs(v) for v in terms(t))
 
 
 _LEAKY = actlib.LeakyReLU()
 _SLOPE = _LEAKY.negative_slope
 _PRELU = actlib.PReLU(init=0.1)  # a slope no float16/32 holds exactly, unlike PyTorch's 0.25
 _PRELU_SLOPE = float(_PRELU.weight[0])
+_GELU_TANH = actlib.GELU(approximate="tanh")
 
 # name: (forward, derivative, exact forward, exact derivative)
 ELEMENTWISE = {
@@ -294,6 +364,10 @@ ELEMENTWISE = {
                      _nan_or(_mp_hard_sigmoid), _nan_or(_mp_hard_sigmoid_grad)),
     "hard_swish": (actlib.hard_swish, actlib.Hardswish().gradient,
                    _nan_or(_mp_hard_swish), _nan_or(_mp_hard_swish_grad)),
+    "gelu": (actlib.gelu, actlib.GELU().gradient, _nan_or(_mp_gelu),
+             _nan_or(_sum_of(_mp_gelu_parts))),
+    "gelu_tanh": (_GELU_TANH, _GELU_TANH.gradient, _nan_or(_mp_gelu_tanh),
+                  _nan_or(_sum_of(_mp_gelu_tanh_parts))),
 }
 KINDS = ("forward", "gradient")
 # For a derivative that is a sum of terms and crosses zero (SiLU, GELU, Mish): name -> the sum
@@ -302,12 +376,15 @@ KINDS = ("forward", "gradient")
 GRADIENT_MAGNITUDE = {
     "silu": _nan_or(_mp_magnitude(_mp_silu_terms)),  # s + |t| s (1 - s)
     "mish": _nan_or(_mp_magnitude(_mp_mish_terms)),  # tanh(sp) + |t| sech^2(sp) sigma(t)
+    "gelu": _nan_or(_magnitude_of(_mp_gelu_parts)),  # Phi(t) + |t| phi(t)
+    "gelu_tanh": _nan_or(_magnitude_of(_mp_gelu_tanh_parts)),
 }
 ACTIVATION_OBJECTS = {"relu": actlib.ReLU(), "leaky_relu": _LEAKY, "sigmoid": actlib.Sigmoid(),
                       "tanh": actlib.Tanh()}
 ACTIVATION_OBJECTS |= {"prelu": _PRELU, "relu6": actlib.ReLU6(), "hard_tanh": actlib.Hardtanh(),
                        "hard_sigmoid": actlib.Hardsigmoid(), "hard_swish": actlib.Hardswish()}
 ACTIVATION_OBJECTS |= {"silu": actlib.SiLU(), "mish": actlib.Mish()}
+ACTIVATION_OBJECTS |= {"gelu": actlib.GELU(), "gelu_tanh": _GELU_TANH}
 
 
 # The exponential linear units and the softplus family (notebooks 06 and 07), from their
@@ -663,6 +740,158 @@ def assert_screen_bar(name, kind, dtype, n, seed=0):
     )
     # the long-double screen and mpmath agree where it looked (they differ by ~1e-3 ULP)
     assert np.max(np.abs(s.screened - s.err)) <= 0.01
+
+
+def screen_worst_mpmath(name, kind, dtype, n, seed=0, keep=64):
+    """Like :func:`screen_worst` for an activation without a long-double reference (GELU: a
+    long double's 64 bits are not enough for ``exp(-x^2/2)`` or ``e^{2u}`` far out): ``n``
+    inputs of :func:`screen_inputs` measured against mpmath directly, all of them, so ``n`` is
+    tens of thousands rather than millions. Returns the ``keep`` worst as a :class:`Screen`."""
+    k = KINDS.index(kind)
+    x = np.concatenate(list(screen_inputs(dtype, n, seed)))
+    y = np.asarray(ELEMENTWISE[name][k](x))
+    exact = reference(ELEMENTWISE[name][2 + k], x)
+    scaled = kind == "gradient" and name in GRADIENT_MAGNITUDE
+    err = ulp_error(y, exact, reference(GRADIENT_MAGNITUDE[name], x) if scaled else None)
+    order = np.argsort(-err, kind="stable")[:keep]
+    return Screen(x[order], y[order], exact[order], err[order], err[order])
+
+
+def assert_screen_bar_mpmath(name, kind, dtype, n, seed=0):
+    """Assert the accuracy rule's bar on :func:`screen_worst_mpmath`'s inputs."""
+    s = screen_worst_mpmath(name, kind, dtype, n, seed)
+    bar = BARS[dtype][KINDS.index(kind)]
+    assert s.err[0] <= bar, (
+        f"{name} {kind} {np.dtype(dtype).name}, mpmath screen of {n} inputs (seed {seed}): "
+        f"{(s.err > bar).sum()} of the {s.x.size} worst above {bar} ULP; "
+        + worst_case(s.x, s.computed, s.exact, s.err)
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# The derivative backward multiplies by, and the incoming gradient that hurts it most.
+#
+# backward(x, g) rounds g d once, d the float64 derivative (Activation._gradient_for_backward).
+# Its error in ULP of |g| M (M = |f'(x)|, or the sum of the derivative's terms' magnitudes for one
+# that crosses zero) is up to rho + 1/2, where rho = |d - f'(x)| / (2**-53 M) is the derivative's
+# relative error: an ULP of |g| M is 2**-53 |g| M when |g| M sits just below a power of two,
+# whatever M's own place in its binade. So rho, not the derivative's ULP error, must stay below
+# 3.5 for backward's bar of 4. :func:`relative_screen_worst` screens rho where the activations bend
+# (long double chooses, mpmath measures); :func:`worst_backward_pair` takes the worst x found and
+# picks incoming gradients that put |g| M just below a power of two, where the product's own
+# rounding decides the last half ULP, and keeps the worst pair by mpmath.
+
+
+def _mp_unit(name):
+    """The unit ``M`` of ``name``'s derivative in mpmath: the terms' magnitudes, or ``|f'|``."""
+    if name in GRADIENT_MAGNITUDE:
+        return GRADIENT_MAGNITUDE[name]
+    exact = ELEMENTWISE[name][3]
+    return lambda t: abs(exact(t))
+
+
+def _ld_unit(name, x):
+    """``M`` in long double (see :func:`_mp_unit`)."""
+    if name in LONGDOUBLE_MAGNITUDE:
+        return LONGDOUBLE_MAGNITUDE[name](x)
+    return np.abs(LONGDOUBLE[name][1](x))
+
+
+def backward_derivative(name):
+    """The float64 derivative ``name``'s ``backward`` multiplies by (float64 in, float64 out)."""
+    return ACTIVATION_OBJECTS[name]._gradient_for_backward
+
+
+def relative_errors(name, x, d):
+    """``rho = |d - f'(x)| / (2**-53 M(x))`` for float64 derivative values ``d`` at float64
+    ``x``, in mpmath (float64 array)."""
+    exact, unit = ELEMENTWISE[name][3], _mp_unit(name)
+    with mp.workprec(256):
+        return np.array([float(abs(mp.mpf(float(di)) - exact(mp.mpf(float(xi))))
+                               / (unit(mp.mpf(float(xi))) * mp.mpf(2) ** -53))
+                         for xi, di in zip(x, d, strict=True)])
+
+
+class RelativeScreen(NamedTuple):
+    """What :func:`relative_screen_worst` found: the kept inputs, worst (by mpmath) first."""
+
+    x: np.ndarray
+    d: np.ndarray  # the derivative there
+    rho: np.ndarray  # its relative error, units of 2**-53 M, by mpmath: the figures to report
+    screened: np.ndarray  # the same by long double, which chose these inputs
+
+
+def relative_screen_worst(name, n, seed=3, keep=16, derivative=None):
+    """The ``keep`` float64 inputs of :func:`screen_inputs` where ``derivative`` (by default
+    the one ``backward`` uses) has the largest relative error ``rho``, measured again in mpmath."""
+    if not screen_available():
+        raise RuntimeError(SCREEN_UNAVAILABLE)
+    derivative = backward_derivative(name) if derivative is None else derivative
+    ld_exact = LONGDOUBLE[name][1]
+    x_kept, d_kept, r_kept = np.empty(0), np.empty(0), np.empty(0)
+    for x in screen_inputs(np.float64, n, seed):
+        d = np.asarray(derivative(x))
+        xl = x.astype(np.longdouble)
+        with np.errstate(under="ignore", invalid="ignore", divide="ignore"):
+            r = np.abs(d.astype(np.longdouble) - ld_exact(xl)) / (_ld_unit(name, xl) * 2.0**-53)
+        r = np.where(np.isnan(r), 0.0, r).astype(np.float64)  # 0 / 0 where d and M are 0
+        i = _largest(r, keep)
+        x_kept, d_kept = np.concatenate([x_kept, x[i]]), np.concatenate([d_kept, d[i]])
+        r_kept = np.concatenate([r_kept, r[i]])
+        i = _largest(r_kept, keep)
+        x_kept, d_kept, r_kept = x_kept[i], d_kept[i], r_kept[i]
+    rho = relative_errors(name, x_kept, d_kept)
+    order = np.argsort(-rho, kind="stable")
+    return RelativeScreen(x_kept[order], d_kept[order], rho[order], r_kept[order])
+
+
+class BackwardPair(NamedTuple):
+    """The worst ``(x, g)`` :func:`worst_backward_pair` found, float64."""
+
+    x: float
+    g: float
+    computed: float  # backward(x, g)
+    exact: object  # g f'(x), mpmath
+    scale: object  # |g| M(x), mpmath: the unit's base
+    err: float  # backward's error, ULP of |g| M(x)
+    rho: float  # the relative error at x of the derivative backward multiplies by
+
+    def __str__(self):
+        return (f"backward(x = {self.x!r}, g = {self.g!r}) = {self.computed!r}, exact "
+                f"{mp.nstr(self.exact, 20)}: {self.err:.3f} ULP (its derivative's relative "
+                f"error there: {self.rho:.3f} units of 2**-53)")
+
+
+def worst_backward_pair(name, x, tries=64, backward=None):
+    """The worst ``(x, g)`` for float64 ``backward``, ``x`` among the given inputs, by mpmath.
+
+    For each ``x`` the incoming gradients ``g = (2 - j 2**-24) / M(x)``, ``j = 1 .. tries``,
+    rounded: ``|g| M`` sits just below 2, where an ULP is relatively smallest, so the error of
+    the derivative counts in full (``rho`` ULP); the product's own rounding, different for each
+    ``j``, adds up to half an ULP more. Few ``x`` are meant: the worst of a screen or a band.
+    ``backward(x, g)`` is the activation's unless given (``lambda x, g: g * act.gradient(x)``
+    shows what the base class's product with ``gradient`` would do); ``rho`` is that of the
+    derivative ``backward`` uses.
+    """
+    act, exact, unit = ACTIVATION_OBJECTS[name], ELEMENTWISE[name][3], _mp_unit(name)
+    backward = act.backward if backward is None else backward
+    x = np.asarray(x, dtype=np.float64).reshape(-1)
+    rho = relative_errors(name, x, backward_derivative(name)(x))
+    best = None
+    j = np.arange(1, tries + 1)
+    for xi, ri in zip(x, rho, strict=True):
+        with mp.workprec(256):
+            fx, mx = exact(mp.mpf(float(xi))), unit(mp.mpf(float(xi)))
+            g = np.array([float((2 - mp.mpf(int(k)) * mp.mpf(2) ** -24) / mx) for k in j])
+            exact_g = np.array([mp.mpf(float(gi)) * fx for gi in g], dtype=object)
+            scale_g = np.array([mp.mpf(float(gi)) * mx for gi in g], dtype=object)
+        computed = np.asarray(backward(np.full(g.size, xi), g))
+        err = ulp_error(computed, exact_g, scale_g)
+        k = int(np.argmax(err))
+        if best is None or err[k] > best.err:
+            best = BackwardPair(float(xi), float(g[k]), float(computed[k]), exact_g[k],
+                                scale_g[k], float(err[k]), float(ri))
+    return best
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1191,15 +1420,11 @@ def _mp_swiglu_db(a, b):
 
 def _mp_gelu_terms(t, approximate):
     """``gelu'(t)`` as its two terms (``Phi(t)``, ``t phi(t)``; for the tanh approximation
-    ``(1 + T) / 2`` and ``t (1 - T**2) u' / 2``), and ``gelu(t)``, with the limits at +-inf."""
-    if mp.isinf(t):
-        return ((mp.mpf(1) if t > 0 else mp.mpf(0)), mp.mpf(0)), (t if t > 0 else mp.mpf(0))
+    ``sigma(2u)`` and ``t sigma(2u) sigma(-2u) 2u'``), and ``gelu(t)``, with the limits at +-inf:
+    the elementwise references above (guarded where mpmath's erfc fails, near 1e308)."""
     if approximate == "none":
-        cdf = mp.erfc(-t / mp.sqrt(2)) / 2
-        return (cdf, t * mp.exp(-t * t / 2) / mp.sqrt(2 * mp.pi)), t * cdf
-    k, c = mp.sqrt(2 / mp.pi), mp.mpf("0.044715")
-    th = mp.tanh(k * (t + c * t**3))
-    return ((1 + th) / 2, t * (1 - th**2) * k * (1 + 3 * c * t * t) / 2), t * (1 + th) / 2
+        return _mp_gelu_parts(t), _mp_gelu(t)
+    return _mp_gelu_tanh_parts(t), _mp_gelu_tanh(t)
 
 
 def _mp_geglu(approximate):

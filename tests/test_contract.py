@@ -13,6 +13,7 @@ ELEMENTWISE += [actlib.ELU(), actlib.SELU(), actlib.CELU(), actlib.Softplus(),
 ELEMENTWISE += [actlib.ReLU6(), actlib.Hardtanh(), actlib.Hardsigmoid(), actlib.Hardswish(),
                 actlib.PReLU()]
 ELEMENTWISE += [actlib.SiLU(), actlib.Mish()]
+ELEMENTWISE += [actlib.GELU(), actlib.GELU(approximate="tanh")]
 ACTS = ELEMENTWISE + [actlib.Softmax(), actlib.LogSoftmax()]
 ALONG_AXIS = ("Softmax", "LogSoftmax")  # not elementwise: they normalise along an axis
 FUNCTIONS = {"ReLU": "relu", "LeakyReLU": "leaky_relu", "Sigmoid": "sigmoid", "Tanh": "tanh",
@@ -22,6 +23,7 @@ FUNCTIONS |= {"ELU": "elu", "SELU": "selu", "CELU": "celu", "Softplus": "softplu
 FUNCTIONS |= {"ReLU6": "relu6", "Hardtanh": "hard_tanh", "Hardsigmoid": "hard_sigmoid",
               "Hardswish": "hard_swish", "PReLU": "prelu"}
 FUNCTIONS |= {"SiLU": "silu", "Mish": "mish"}
+FUNCTIONS |= {"GELU": "gelu"}
 # the functions' arguments beyond x
 FUNCTION_ARGS = {"PReLU": (0.25,)}
 
@@ -215,6 +217,8 @@ def test_repr_shows_parameters():
     assert repr(actlib.Softplus(beta=10)) == "Softplus(beta=10.0)"
     assert repr(actlib.LogSigmoid()) == "LogSigmoid()"
     assert repr(actlib.Softsign()) == "Softsign()"
+    assert repr(actlib.GELU()) == "GELU(approximate='none')"
+    assert repr(actlib.GELU(approximate="tanh")) == "GELU(approximate='tanh')"
 
 
 def test_pytorch_conventions():
