@@ -56,6 +56,21 @@ def as_result(out):
     return out[()] if out.ndim == 0 else out
 
 
+# np.clip returns the bound where x equals it before NumPy 2.1, and x from 2.1 on (numpy/numpy#26280):
+# the same value, but where x = -0 meets a bound of 0, a different zero.
+CLIP_RETURNS_X_AT_A_TIE = bool(np.signbit(np.clip(np.array([-0.0]), 0.0, 1.0))[0])
+
+
+def clip(x, lo, hi, out):
+    """``np.clip(x, lo, hi, out=out)``, returning ``x`` itself where it equals a bound, as NumPy
+    2.1 and later do: ``x``'s own zero, ``-0`` or ``+0``, where it meets a bound of 0, on every
+    NumPy (before 2.1 the zeros are copied back, a pass that costs only there)."""
+    np.clip(x, lo, hi, out=out)
+    if not CLIP_RETURNS_X_AT_A_TIE and (lo == 0 or hi == 0):
+        np.copyto(out, x, where=x == 0, casting="same_kind")
+    return out
+
+
 # Elements per block in blockwise(): the input, output and scratch blocks (512 KiB each in float64,
 # 2.5 MiB for three scratch buffers) stay in cache, in a core's L2 and the L3 behind it, and the
 # per-block Python overhead stays small (65536 was among the fastest of 8192 to 262144 here).

@@ -6,7 +6,7 @@ from functools import partial
 
 import numpy as np
 
-from ._base import Activation, as_float_array, as_result, blockwise, check_real_param, exp_split
+from ._base import Activation, as_float_array, as_result, blockwise, check_real_param, clip, exp_split
 from ._scaled_exp import ScaledExp, check_scale, is_power_of_two, scale_pow2
 
 # SELU's constants (Klambauer et al. 2017), the floats nearest to the solutions of the
@@ -27,12 +27,11 @@ def _exp_linear_kernel(scale, neg, x, out, t, u):
     # f = scale * max(x, 0) + neg * expm1(min(x, 0)): for x > 0 the second term is 0 and for
     # x <= 0 the first, so the sum adds an exact 0 and rounds once (into float16/32 too).
     # Branch-free: np.where would evaluate both sides and cost several times more.
-    np.clip(x, -np.inf, 0.0, out=t)
+    clip(x, -np.inf, 0.0, t)  # min(x, 0), -0 at -0: elu(-0) is alpha * expm1(-0), -0 for alpha > 0
     np.expm1(t, out=t)  # -1 at -inf, NaN at NaN; never overflows
     if neg != 1.0:
         t *= neg
-    np.clip(x, 0.0, np.inf, out=u)  # max(x, 0), NaN at NaN; faster than np.maximum(x, 0.0)
-    u += 0.0  # -0 -> +0: np.clip gives the bound at x = -0 before NumPy 2.1, x after (numpy#26280)
+    clip(x, 0.0, np.inf, u)  # max(x, 0), NaN at NaN; faster than np.maximum(x, 0.0)
     if scale != 1.0:
         u *= scale  # SELU: lambda * x, +inf past the float maximum (the caller ignores it)
     np.add(u, t, out=out)
@@ -242,15 +241,14 @@ class SELU(Activation):
 
 def _celu_kernel(alpha, inv, small, x, out, t, u):
     # alpha * expm1(x / alpha) for x <= 0, x for x > 0, as _exp_linear_kernel.
-    np.clip(x, -np.inf, 0.0, out=t)
+    clip(x, -np.inf, 0.0, t)
     if inv is not None:
         t *= inv  # alpha a power of two: x / alpha exactly (a multiplication is faster)
     else:
         t /= alpha  # rounds, but the result's sensitivity to t is below 1 (see celu)
     np.expm1(t, out=t)
     t *= alpha
-    np.clip(x, 0.0, np.inf, out=u)
-    u += 0.0  # +0 at x = -0, as in _exp_linear_kernel
+    clip(x, 0.0, np.inf, u)
     np.add(u, t, out=out)
     if small is not None and np.fmin.reduce(np.abs(x, out=u)) < small:
         # alpha > 4: where x / alpha is subnormal its rounding, scaled back by alpha, would cost

@@ -18,6 +18,7 @@ from ._base import (
     as_grad_output,
     as_result,
     check_real_param,
+    clip,
 )
 
 
@@ -54,12 +55,7 @@ def _clip(x, lo, hi):
     lo, hi = _bound(lo, x.dtype), _bound(hi, x.dtype)
     # np.clip with both bounds is one pass (0.8 ns per element here); np.maximum and np.minimum
     # take about twice as long each.
-    np.clip(x, lo, hi, out=out)
-    if lo == 0 or hi == 0:
-        # A zero at a zero bound is +0, as relu's: np.clip returns the bound there before
-        # NumPy 2.1 and x after (numpy#26280), so -0 would come out as either.
-        out += 0
-    return out
+    return clip(x, lo, hi, out)  # x's own zero at a bound of 0, on every NumPy
 
 
 def _inside(x, lo, hi):

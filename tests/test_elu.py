@@ -33,16 +33,21 @@ def test_limits_and_nan(dtype, alpha):
 
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("alpha", [1.0, 0.5, -2.0, 0.0])
-def test_both_zeros_give_plus_zero_on_every_numpy(dtype, alpha):
-    # np.clip(-0.0, 0.0, inf) is +0 before NumPy 2.1 and -0 after (numpy#26280); the kernels
-    # must not let that through.
+@pytest.mark.parametrize("numpy_before_2_1", [False, True])
+def test_signed_zeros_the_same_on_every_numpy(dtype, alpha, numpy_before_2_1, monkeypatch):
+    # elu(-0) = alpha * expm1(-0): -0 for alpha >= 0 (PyTorch's formula gives the same), +0 for
+    # alpha < 0. np.clip returns the bound (+0) at x = -0 before NumPy 2.1 and x after; actlib's
+    # clip copes with both (the second parameter forces the older path on any NumPy).
+    if numpy_before_2_1:
+        monkeypatch.setattr(actlib._base, "CLIP_RETURNS_X_AT_A_TIE", False)
     x = np.array([-0.0, 0.0], dtype=dtype)
-    results = [actlib.elu(x, alpha), actlib.selu(x)]
+    minus = bool(np.signbit(alpha * -0.0))
+    results = [(actlib.elu(x, alpha), minus), (actlib.selu(x), True)]
     if alpha > 0:
-        results.append(actlib.celu(x, alpha))
-    for y in results:
+        results.append((actlib.celu(x, alpha), True))
+    for y, sign in results:
         np.testing.assert_array_equal(y, [0.0, 0.0])
-        assert not np.signbit(y).any()
+        assert np.signbit(y).tolist() == [sign, False]
 
 
 def test_expm1_near_zero_where_exp_minus_one_cancels():

@@ -83,13 +83,17 @@ def test_limits_and_nan(dtype):
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
-def test_signed_zeros_on_every_numpy(dtype):
-    # np.clip returns the bound at a tie before NumPy 2.1 and x after (numpy#26280): at a zero
-    # bound actlib's result is +0 either way (as relu's); between nonzero bounds a zero is kept.
+@pytest.mark.parametrize("numpy_before_2_1", [False, True])
+def test_signed_zeros_the_same_on_every_numpy(dtype, numpy_before_2_1, monkeypatch):
+    # A clip returns x itself where x lies within its bounds, -0 included, also at a bound of 0:
+    # np.clip returns the bound there before NumPy 2.1 and x after; actlib's clip copes with both.
+    if numpy_before_2_1:
+        monkeypatch.setattr(actlib._base, "CLIP_RETURNS_X_AT_A_TIE", False)
     z = np.array([-0.0, 0.0], dtype)
-    for y in (actlib.relu6(z), actlib.hard_tanh(z, 0.0, 1.0), actlib.hard_tanh(z, -1.0, 0.0)):
-        assert y.dtype == dtype and not np.signbit(y).any()
-    assert np.signbit(actlib.hard_tanh(z)).tolist() == [True, False]
+    for y in (actlib.relu6(z), actlib.hard_tanh(z), actlib.hard_tanh(z, 0.0, 1.0),
+              actlib.hard_tanh(z, -1.0, 0.0)):
+        assert y.dtype == dtype and np.signbit(y).tolist() == [True, False]
+    assert not np.signbit(actlib.hard_tanh(z, 0.5, 1.0)).any()  # clipped up to 0.5
 
 
 def test_hard_swish_of_the_largest_floats_does_not_overflow():
