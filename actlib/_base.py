@@ -56,8 +56,8 @@ def as_result(out):
     return out[()] if out.ndim == 0 else out
 
 
-# np.clip returns the bound where x equals it before NumPy 2.1, and x from 2.1 on (numpy/numpy#26280):
-# the same value, but where x = -0 meets a bound of 0, a different zero.
+# np.clip returns the bound where x equals it before NumPy 2.1, and x from 2.1 on
+# (numpy/numpy#26280): the same value, but where x = -0 meets a bound of 0, a different zero.
 CLIP_RETURNS_X_AT_A_TIE = bool(np.signbit(np.clip(np.array([-0.0]), 0.0, 1.0))[0])
 
 

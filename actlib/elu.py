@@ -6,7 +6,15 @@ from functools import partial
 
 import numpy as np
 
-from ._base import Activation, as_float_array, as_result, blockwise, check_real_param, clip, exp_split
+from ._base import (
+    Activation,
+    as_float_array,
+    as_result,
+    blockwise,
+    check_real_param,
+    clip,
+    exp_split,
+)
 from ._scaled_exp import ScaledExp, check_scale, is_power_of_two, scale_pow2
 
 # SELU's constants (Klambauer et al. 2017), the floats nearest to the solutions of the
