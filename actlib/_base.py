@@ -71,6 +71,18 @@ def clip(x, lo, hi, out):
     return out
 
 
+
+def two_sum(a, b, s, bb, err):
+    """``s + err = a + b`` exactly (Knuth's 2Sum, for any order of magnitude), into the arrays
+    ``s`` and ``err``; ``b`` may be a scalar. Uses ``bb`` as scratch; all three distinct from
+    ``a`` and ``b``."""
+    np.add(a, b, out=s)
+    np.subtract(s, a, out=bb)
+    np.subtract(s, bb, out=err)
+    np.subtract(a, err, out=err)
+    np.subtract(b, bb, out=bb)
+    err += bb
+
 # Elements per block in blockwise(): the input, output and scratch blocks (512 KiB each in float64,
 # 2.5 MiB for three scratch buffers) stay in cache, in a core's L2 and the L3 behind it, and the
 # per-block Python overhead stays small (65536 was among the fastest of 8192 to 262144 here).

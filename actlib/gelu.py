@@ -4,7 +4,7 @@ import numpy as np
 
 from . import _special_coefficients as _c
 from . import special as _s
-from ._base import Activation, as_float_array, as_result, blockwise
+from ._base import Activation, as_float_array, as_result, blockwise, two_sum
 
 _APPROXIMATIONS = ("none", "tanh")
 
@@ -284,9 +284,9 @@ def _gelu_tanh_gradient_kernel(x, out, *bufs):
     b += tmp  # the small parts
     t = xl
     np.multiply(xh, -2.0 * _c.K1_36, out=tmp)  # exact
-    _two_sum(one_xv, tmp, t, e, big)  # t + big = s3 - 2 K1_36 xh
+    two_sum(one_xv, tmp, t, e, big)  # t + big = s3 - 2 K1_36 xh
     b += big
-    _two_sum(t, 1.0, one_xv, e, big)  # one_xv + big = t + 1
+    two_sum(t, 1.0, one_xv, e, big)  # one_xv + big = t + 1
     np.add(b, big, out=xl)  # lo
     c = xh
     _tanh_exp(xc, vh, vl, e, big, c, h)
@@ -325,17 +325,6 @@ def _gelu_tanh_gradient_kernel(x, out, *bufs):
     r += 0.5
     _s._small_mask(x, tmp)
     _s._blend(r, one_xv, tmp, out)
-
-
-def _two_sum(a, b, s, bb, err):
-    """s + err = a + b exactly (Knuth's TwoSum, for any order of magnitude); ``b`` may be a
-    scalar. Uses ``bb`` as scratch."""
-    np.add(a, b, out=s)
-    np.subtract(s, a, out=bb)
-    np.subtract(s, bb, out=err)
-    np.subtract(a, err, out=err)
-    np.subtract(b, bb, out=bb)
-    err += bb
 
 
 def _gelu_tanh_narrow_kernel(x, out, xc, v, e, h):

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._base import Activation, as_float_array, as_result, blockwise
+from ._base import Activation, as_float_array, as_result, blockwise, two_sum
 from .silu import _BLOCK, _NARROW, _exp_tail, _fix_tails, _linear_exp_tail
 
 # Past these the asymptotic forms take over (_fix_tails): mish(x) = x e^x and
@@ -80,12 +80,7 @@ def _mish64(x, out, p, q, a, alo, b):
     np.subtract(p, alo, out=alo)
     np.add(q, q, out=q)  # 2Q
     # B + p = A + 2Q (2Sum: A is the larger for x > 0, 2Q for x < 0)
-    np.add(a, q, out=b)
-    bb = np.subtract(b, a, out=out)
-    np.subtract(q, bb, out=q)
-    np.subtract(b, bb, out=bb)
-    np.subtract(a, bb, out=bb)
-    np.add(bb, q, out=p)
+    two_sum(a, q, b, out, p)
     p += alo  # B's error, alo included
     # t = (A + alo) / (B + p) = t0 + (alo - t0 p) / B to first order; y = x t0 + x tc
     t0 = np.divide(a, b, out=a)
@@ -148,12 +143,7 @@ def _mish_gradient64(x, out, p, q, a, alo, b, blo, c, t):
     np.subtract(1.0, t, out=t)
     q += q  # 2Q
     # b + blo = A + 2Q (2Sum), alo added to the error
-    np.add(a, q, out=b)
-    np.subtract(b, a, out=p)
-    np.subtract(q, p, out=blo)
-    np.subtract(b, p, out=p)
-    np.subtract(a, p, out=p)
-    blo += p
+    two_sum(a, q, b, p, blo)
     blo += alo
     c *= 4.0  # 4 (1 + Q) = c + t
     t *= 4.0
@@ -164,13 +154,8 @@ def _mish_gradient64(x, out, p, q, a, alo, b, blo, c, t):
     t *= x
     t += alo  # the numerator's small terms
     xl = np.multiply(x, l0, out=l0)
-    # S + q = A + x l0 (2Sum)
-    np.add(a, xl, out=q)
-    np.subtract(q, a, out=p)
-    np.subtract(xl, p, out=out)
-    np.subtract(q, p, out=p)
-    np.subtract(a, p, out=p)
-    p += out
+    # S + p = A + x l0 (2Sum)
+    two_sum(a, xl, q, out, p)
     p += t
     # (S + p) / (B + blo) = y0 + (p - y0 blo) / B to first order, y0 = S / B
     y0 = np.divide(q, b, out=q)
@@ -190,21 +175,10 @@ def _mish_gradient_exact64(x, out, p, q, a, alo, b, blo, c, t, h1, l1, h2, l2, s
     np.add(p, 2.0, out=a)  # A + alo = P + 2 (Fast2Sum(2, P), as in _mish64)
     np.subtract(a, 2.0, out=alo)
     np.subtract(p, alo, out=alo)
-    # c + t = 1 + Q (2Sum)
-    np.add(q, 1.0, out=c)
-    np.subtract(c, q, out=t)
-    np.subtract(1.0, t, out=blo)
-    np.subtract(c, t, out=t)
-    np.subtract(q, t, out=t)
-    t += blo
+    two_sum(q, 1.0, c, blo, t)  # c + t = 1 + Q
     q += q  # 2Q
     # b + blo = A + 2Q (2Sum), alo added to the error
-    np.add(a, q, out=b)
-    np.subtract(b, a, out=p)
-    np.subtract(q, p, out=blo)
-    np.subtract(b, p, out=p)
-    np.subtract(a, p, out=p)
-    blo += p
+    two_sum(a, q, b, p, blo)
     blo += alo
     c *= 4.0  # 4 (1 + Q) = c + t, exactly
     t *= 4.0
@@ -227,13 +201,7 @@ def _mish_gradient_exact64(x, out, p, q, a, alo, b, blo, c, t, h1, l1, h2, l2, s
     np.multiply(x, lc, out=lc)
     s += lc
     s += alo
-    # S + t = A + x L0 (2Sum)
-    np.add(a, xl, out=q)
-    np.subtract(q, a, out=t)
-    np.subtract(xl, t, out=out)
-    np.subtract(q, t, out=t)
-    np.subtract(a, t, out=t)
-    t += out
+    two_sum(a, xl, q, out, t)  # S + t = A + x L0
     t += s
     # (S + t) / (B + blo) = y0 + (t - y0 blo) / B to first order, y0 = S / B
     y0 = np.divide(q, b, out=q)
