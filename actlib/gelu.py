@@ -43,6 +43,18 @@ def _gelu_kernel(x, out, *bufs):
     _s._blend(p, rest, s, out)
 
 
+def _near_zero_derivative(x, coeffs, other, xs, x2, poly, out):
+    """``out = 1/2 + x A(x^2)`` where ``|x| < 1/2`` (A the polynomial ``coeffs``), ``other``
+    elsewhere: both forms' derivative series near 0, where their general formulas cancel."""
+    np.clip(x, -_s.SMALL, _s.SMALL, out=xs)
+    np.multiply(xs, xs, out=x2)
+    _s._polynomial(coeffs, x2, poly)
+    poly *= xs
+    poly += 0.5
+    _s._small_mask(x, x2)
+    _s._blend(poly, other, x2, out)
+
+
 def _gelu_gradient_kernel(x, out, *bufs):
     t = bufs[0]
     _s._tail_argument(x, _s.PHI_CLAMP, t)
@@ -77,13 +89,7 @@ def _gelu_gradient_kernel(x, out, *bufs):
     anchor *= u
     anchor += h
     # |x| < 1/2: Phi(x) + x phi(x) = 1/2 + x A2(x^2)
-    np.clip(x, -_s.SMALL, _s.SMALL, out=u)
-    np.multiply(u, u, out=w)
-    _s._polynomial(_c.GRAD_SMALL, w, pq)
-    pq *= u
-    pq += 0.5
-    _s._small_mask(x, h)
-    _s._blend(pq, anchor, h, out)
+    _near_zero_derivative(x, _c.GRAD_SMALL, anchor, u, w, pq, out)
 
 
 _NORMAL_RANGE = (-37.5, np.inf)  # f' is a normal float64 number here (below: subnormal)
@@ -318,13 +324,7 @@ def _gelu_tanh_gradient_kernel(x, out, *bufs):
     one_xv += xl
     one_xv *= sc
     # |x| < 1/2, where r is near 1/2 and the sums above cancel by half: 1/2 + x A2t(x^2)
-    np.clip(x, -_s.SMALL, _s.SMALL, out=xh)
-    np.multiply(xh, xh, out=tmp)
-    _s._polynomial(_c.TANH_GRAD_SMALL, tmp, r)
-    r *= xh
-    r += 0.5
-    _s._small_mask(x, tmp)
-    _s._blend(r, one_xv, tmp, out)
+    _near_zero_derivative(x, _c.TANH_GRAD_SMALL, one_xv, xh, tmp, r, out)
 
 
 def _gelu_tanh_narrow_kernel(x, out, xc, v, e, h):
