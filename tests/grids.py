@@ -1511,3 +1511,22 @@ def gated_backward_errors(name, dtype):
                                    dtype=object))
     errs = [ulp_error(computed[:, i], exact[i], scales[i]) for i in range(2)]
     return x, g, computed, np.stack(exact, axis=-1), np.stack(errs, axis=-1)
+
+
+def assert_self_gated_bounds(f, act, x, minimum, d_min, d_max):
+    """The bounds of a self-gated unit x g(x) with 0 < g < 1 (SiLU, Mish), within the bars:
+    x <= f(x) <= 0 for x <= 0 and 0 <= f(x) <= x for x >= 0, f(x) >= its minimum, and its
+    derivative within [d_min, d_max]; the limits 0 at -inf and inf at inf."""
+    dtype = x.dtype.type
+    y = f(x).astype(np.float64)
+    bar = BARS[dtype][0] * float(np.finfo(dtype).eps)
+    xf = x.astype(np.float64)
+    fin = np.isfinite(xf)
+    with np.errstate(under="ignore"):  # the test's own tolerance for subnormal x
+        assert (np.abs(y[fin]) - np.abs(xf[fin]) <= np.abs(xf[fin]) * bar).all()
+    assert (y[~fin] == np.maximum(xf[~fin], 0)).all()
+    assert (np.sign(y) * np.sign(xf) >= 0).all()
+    assert (y >= float(minimum) * (1 + bar)).all()
+    d = act.gradient(x).astype(np.float64)
+    slack = BARS[dtype][1] * float(np.finfo(dtype).eps)  # an ULP at 1, in the magnitudes' unit
+    assert ((d >= d_min - slack) & (d <= d_max + slack)).all()

@@ -4,7 +4,13 @@ properties (ULP bars: test_elementwise.py and test_dense_screen.py)."""
 import mpmath
 import numpy as np
 import pytest
-from grids import BARS, ELEMENTWISE, FINITE, FLOATS, every_finite_float16
+from grids import (
+    ELEMENTWISE,
+    FINITE,
+    FLOATS,
+    assert_self_gated_bounds,
+    every_finite_float16,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -75,18 +81,7 @@ def test_bounds(data, dtype):
     # x <= mish(x) <= 0 for x <= 0, 0 <= mish(x) <= x for x >= 0 (0 < tanh(softplus) < 1), and
     # mish(x) >= its minimum; derivative between its extremes. Tolerances: the bars.
     x = np.array(data.draw(st.lists(FINITE[dtype], min_size=1, max_size=40)), dtype)
-    y = actlib.mish(x).astype(np.float64)
-    bar = BARS[dtype][0] * float(np.finfo(dtype).eps)
-    xf = x.astype(np.float64)
-    f = np.isfinite(xf)
-    with np.errstate(under="ignore"):  # the test's own tolerance for subnormal x
-        assert (np.abs(y[f]) - np.abs(xf[f]) <= np.abs(xf[f]) * bar).all()
-    assert (y[~f] == np.maximum(xf[~f], 0)).all()  # the limits: 0 at -inf, inf at inf
-    assert (np.sign(y) * np.sign(xf) >= 0).all()
-    assert (y >= float(MISH_MIN) * (1 + bar)).all()
-    d = MISH.gradient(x).astype(np.float64)
-    slack = BARS[dtype][1] * float(np.finfo(dtype).eps)  # an ULP at 1, in the magnitudes' unit
-    assert ((d >= -0.11252612 - slack) & (d <= 1.0884982 + slack)).all()  # mish's extremes
+    assert_self_gated_bounds(actlib.mish, MISH, x, MISH_MIN, -0.11252612, 1.0884982)
 
 
 def test_mish_is_x_times_tanh_of_softplus():

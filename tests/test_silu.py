@@ -9,6 +9,7 @@ from grids import (
     ELEMENTWISE,
     FINITE,
     FLOATS,
+    assert_self_gated_bounds,
     every_finite_float16,
     relative_errors,
     worst_backward_pair,
@@ -104,18 +105,7 @@ def test_bounds(data, dtype):
     # x <= silu(x) <= 0 for x <= 0 and 0 <= silu(x) <= x for x >= 0 (0 < sigma < 1), and
     # silu(x) >= its minimum; derivative between its extremes. Tolerances: the bars.
     x = np.array(data.draw(st.lists(FINITE[dtype], min_size=1, max_size=40)), dtype)
-    y = actlib.silu(x).astype(np.float64)
-    bar = BARS[dtype][0] * float(np.finfo(dtype).eps)
-    xf = x.astype(np.float64)
-    f = np.isfinite(xf)
-    with np.errstate(under="ignore"):  # the test's own tolerance for subnormal x
-        assert (np.abs(y[f]) - np.abs(xf[f]) <= np.abs(xf[f]) * bar).all()
-    assert (y[~f] == np.maximum(xf[~f], 0)).all()  # the limits: 0 at -inf, inf at inf
-    assert (np.sign(y) * np.sign(xf) >= 0).all()
-    assert (y >= float(SILU_MIN) * (1 + bar)).all()
-    d = SILU.gradient(x).astype(np.float64)
-    slack = BARS[dtype][1] * float(np.finfo(dtype).eps)  # an ULP at 1, in the magnitudes' unit
-    assert ((d >= -0.09983932 - slack) & (d <= 1.0998393 + slack)).all()  # at x = -+2.3994
+    assert_self_gated_bounds(actlib.silu, SILU, x, SILU_MIN, -0.09983932, 1.0998393)  # at -+2.3994
 
 
 @settings(deadline=None, max_examples=100)
