@@ -1530,3 +1530,8 @@ def assert_self_gated_bounds(f, act, x, minimum, d_min, d_max):
     d = act.gradient(x).astype(np.float64)
     slack = BARS[dtype][1] * float(np.finfo(dtype).eps)  # an ULP at 1, in the magnitudes' unit
     assert ((d >= d_min - slack) & (d <= d_max + slack)).all()
+
+
+def worst_of(pairs):
+    """The ``(error, where)`` pair with the largest error."""
+    return max(pairs, key=lambda item: item[0])

@@ -21,6 +21,7 @@ from grids import (
     softmax_screen_rows,
     vjp_error,
     worst_case,
+    worst_of,
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -33,10 +34,6 @@ LS = actlib.LogSoftmax()
 # eps * sum_i |J_ij g_i| (backward); float32 and float16 1.
 
 
-def _worst(pairs):
-    return max(pairs, key=lambda item: item[0])
-
-
 @pytest.mark.parametrize("dtype", FLOATS)
 def test_forward_ulp_bar(dtype):
     results = []
@@ -45,7 +42,7 @@ def test_forward_ulp_bar(dtype):
         assert y.dtype == dtype
         err = ulp_error(y, exact)
         results.append((err.max(), f"row of {row.size}: " + worst_case(row, y, exact, err)))
-    worst, where = _worst(results)
+    worst, where = worst_of(results)
     assert worst <= SOFTMAX_BARS[dtype], where
 
 
@@ -61,7 +58,7 @@ def test_jacobian_against_mpmath(dtype):
         i, j = np.unravel_index(np.argmax(err), err.shape)
         results.append((err.max(), f"row {row!r}, J[{i}, {j}] = {jac[i, j]!r}, exact "
                                    f"{float(exact[i, j])!r}: {err.max():.3f} ULP"))
-    worst, where = _worst(results)
+    worst, where = worst_of(results)
     assert worst <= SOFTMAX_BARS[dtype], where
 
 
@@ -76,7 +73,7 @@ def test_backward_within_the_vjp_conditioning(dtype):
         assert out.dtype == dtype and out.shape == row.shape
         err = vjp_error(out, value, cond, dtype)
         results.append((err.max(), f"x = {row!r}, g = {g!r}: {err.max():.3f} eps * cond"))
-    worst, where = _worst(results)
+    worst, where = worst_of(results)
     assert worst <= SOFTMAX_BARS[dtype], where
 
 

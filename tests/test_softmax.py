@@ -19,6 +19,7 @@ from grids import (
     vjp_error,
     vjp_exact,
     worst_case,
+    worst_of,
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -33,10 +34,6 @@ SM = actlib.Softmax()
 # Softmax.gradient bring it to 2.0. backward: |error| <= K * eps * sum_i |J_ij g_i|.
 
 
-def _worst(pairs):
-    return max(pairs, key=lambda item: item[0])
-
-
 @pytest.mark.parametrize("dtype", FLOATS)
 def test_forward_ulp_bar(dtype):
     results = []
@@ -45,7 +42,7 @@ def test_forward_ulp_bar(dtype):
         assert p.dtype == dtype
         err = ulp_error(p, exact)
         results.append((err.max(), f"row of {row.size}: " + worst_case(row, p, exact, err)))
-    worst, where = _worst(results)
+    worst, where = worst_of(results)
     assert worst <= SOFTMAX_BARS[dtype], where
 
 
@@ -60,7 +57,7 @@ def test_jacobian_against_mpmath(dtype):
         i, j = np.unravel_index(np.argmax(err), err.shape)
         results.append((err.max(), f"row {row!r}, J[{i}, {j}] = {jac[i, j]!r}, exact "
                                    f"{float(exact[i, j])!r}: {err.max():.3f} ULP"))
-    worst, where = _worst(results)
+    worst, where = worst_of(results)
     assert worst <= SOFTMAX_BARS[dtype], where
 
 
@@ -82,7 +79,7 @@ def test_backward_within_the_vjp_conditioning(dtype):
                 via_jac = np.einsum("ij,i->j", jac, g)
                 diff = np.abs(via_jac - out) / (fi.eps * cond + fi.smallest_subnormal)
             assert diff.max() <= SOFTMAX_BARS[dtype], (row, g, diff.max())
-    worst, where = _worst(results)
+    worst, where = worst_of(results)
     assert worst <= SOFTMAX_BARS[dtype], where
 
 
