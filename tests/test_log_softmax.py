@@ -207,8 +207,10 @@ def test_at_most_zero_and_exp_sums_to_one(data, dtype):
         assert abs(total - 1) <= (SOFTMAX_BARS[dtype] + n) * np.finfo(dtype).eps * 4
 
 
-def _ld_log_softmax(x):
-    """Log-softmax of a batch of rows in long double, from softmax's rounded differences."""
+def _ld_others(x):
+    """For a batch of rows in long double: the index ``k`` of each row's largest entry, the
+    differences ``d = x - x_k`` (rounded as softmax rounds them) and ``e^d`` with ``e^0`` at
+    ``k`` set to 0."""
     k = np.argmax(x, axis=-1, keepdims=True)
     m = np.take_along_axis(x, k, axis=-1)
     if x.dtype == np.float64:
@@ -218,6 +220,12 @@ def _ld_log_softmax(x):
     with np.errstate(under="ignore"):
         e = np.exp(d)
     np.put_along_axis(e, k, 0, axis=-1)
+    return k, d, e
+
+
+def _ld_log_softmax(x):
+    """Log-softmax of a batch of rows in long double, from softmax's rounded differences."""
+    _, d, e = _ld_others(x)
     return d - np.log1p(e.sum(axis=-1, keepdims=True))
 
 
@@ -243,15 +251,7 @@ def _ld_log_softmax_vjp(x, g):
     """``g - p sum(g)`` and its conditioning for a batch of rows in long double, as
     :func:`grids.log_softmax_vjp_exact`: the largest entry as ``(g_k r - sum_{i != k} g_i) / s``
     with ``r`` the others' exponentials' sum and ``s = 1 + r``."""
-    k = np.argmax(x, axis=-1, keepdims=True)
-    m = np.take_along_axis(x, k, axis=-1)
-    if x.dtype == np.float64:
-        d = (x - m).astype(np.longdouble)
-    else:
-        d = x.astype(np.longdouble) - m.astype(np.longdouble)
-    with np.errstate(under="ignore"):
-        e = np.exp(d)
-    np.put_along_axis(e, k, 0, axis=-1)
+    k, _, e = _ld_others(x)
     r = e.sum(axis=-1, keepdims=True)
     s = 1 + r
     np.put_along_axis(e, k, 1, axis=-1)
